@@ -1,0 +1,37 @@
+"""Configuration defaults. Every key can be overridden with a LEADERBOARD_ env var."""
+
+DEFAULTS: dict[str, object] = {
+    # Relative paths are resolved against the project root (where `make dev` runs).
+    "DATABASE": "instance/leaderboard.sqlite3",
+    "SOURCE": "auto",
+    "API_URL": "https://api.chutes.ai",
+    "LLM_URL": "https://llm.chutes.ai",
+    "WEB_URL": "https://chutes.ai",
+    "BATCH_SIZE": 25,
+    "REQUEST_DELAY": 0.2,
+    "HTTP_TIMEOUT": 30,
+    "HTTP_CONNECT_TIMEOUT": 10,
+    # Retries per request on connection errors, 429 and 5xx (urllib3 Retry).
+    "HTTP_RETRIES": 3,
+    "HTTP_BACKOFF": 1.0,
+    # A Retry-After longer than this is not waited for: the request fails instead.
+    "HTTP_MAX_RETRY_AFTER": 30,
+    "HTTP_MAX_BYTES": 32 * 1024 * 1024,
+    # Wall-clock budget of one scrape run; requests past it are not started.
+    "RUN_BUDGET": 300,
+    # How long a second scrape waits for the first before it exits saying so.
+    "LOCK_WAIT": 15,
+    "STATS_DAYS": 30,
+    "SCRAPE_INTERVAL": 600,
+    "MIN_REQUESTS": 100,
+    "CACHE_TYPE": "SimpleCache",
+    "CACHE_DEFAULT_TIMEOUT": 300,
+    # Number of trusted proxies in front of gunicorn (nginx); 0 disables ProxyFix.
+    "PROXY_HOPS": 1,
+    "DEMO": False,
+    "USER_AGENT": (
+        "chutes-tps-leaderboard/1.0 (+https://github.com/chutes-tps-leaderboard/leaderboard)"
+    ),
+}
+
+SOURCES = ("auto", "api", "html")

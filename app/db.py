@@ -1,0 +1,246 @@
+"""All SQL: connections, schema, the scraper's one-transaction write, and the site's reads."""
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import click
+from flask import Flask, current_app, g
+
+from app.stats import DailyRow, Figures
+
+SCHEMA_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schema.sql")
+BUSY_TIMEOUT_S = 10.0
+
+
+def connect(path: str, *, query_only: bool = False) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), rows as sqlite3.Row."""
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA synchronous = NORMAL")
+    if query_only:
+        conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def init_db(path: str) -> None:
+    """Create the schema if missing and switch the file to WAL (idempotent)."""
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    conn = connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        with open(SCHEMA_PATH, encoding="utf-8") as schema:
+            conn.executescript(schema.read())
+    finally:
+        conn.close()
+
+
+def get_db() -> sqlite3.Connection:
+    """The request's read-only connection, opened lazily and closed at teardown."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"], query_only=True)
+    return g.db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    conn = g.pop("db", None)
+    if conn is not None:
+        conn.close()
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create the database schema (safe to run again)."""
+    init_db(current_app.config["DATABASE"])
+    click.echo(f"Initialised {current_app.config['DATABASE']}")
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(init_db_command)
+
+
+# --- scraper side -------------------------------------------------------------------
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else row["value"]
+
+
+def history_since(conn: sqlite3.Connection, since: str) -> list[DailyRow]:
+    """Stored daily rows from `since` (inclusive) on, for recomputing figures."""
+    rows = conn.execute(
+        "SELECT chute_id, date, requests, input_tokens, output_tokens, tps, ttft"
+        " FROM daily_stats WHERE date >= ?",
+        (since,),
+    )
+    return [DailyRow(**dict(row)) for row in rows]
+
+
+def record_run(conn: sqlite3.Connection, run: Mapping[str, Any]) -> int:
+    """Insert one scrape_runs row (used alone for failed or skipped runs)."""
+    cur = conn.execute(
+        "INSERT INTO scrape_runs (started_at, finished_at, source, status,"
+        " models_updated, errors, message) VALUES (:started_at, :finished_at,"
+        " :source, :status, :models_updated, :errors, :message)",
+        dict(run),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def store_scrape(
+    conn: sqlite3.Connection,
+    *,
+    run: Mapping[str, Any],
+    catalogue: Iterable[Any],
+    rows: Iterable[DailyRow],
+    figures: Mapping[str, Figures],
+    refreshed: set[str],
+    next_offset: int | None,
+) -> int:
+    """Write a whole run in one transaction: all of it lands, or none of it."""
+    now = run["finished_at"]
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        ids = []
+        for entry in catalogue:
+            ids.append(entry.chute_id)
+            conn.execute(UPSERT_MODEL, {**vars(entry), "now": now})
+        conn.execute(
+            "UPDATE models SET active = 0 WHERE chute_id NOT IN"
+            " (SELECT value FROM json_each(?))",
+            (json.dumps(ids),),
+        )
+        conn.executemany(UPSERT_DAILY, [vars(row) for row in rows])
+        for chute_id, fig in figures.items():
+            scraped_at = now if chute_id in refreshed else None
+            conn.execute(
+                UPDATE_FIGURES,
+                {**vars(fig), "chute_id": chute_id, "scraped_at": scraped_at},
+            )
+        if next_offset is not None:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('batch_offset', ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (str(next_offset),),
+            )
+        run_id = record_run(conn, run)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return run_id
+
+
+def version_path(database: str) -> str:
+    """The file whose identity is the data version (see app.cache)."""
+    return database + ".version"
+
+
+def bump_data_version(database: str, run_id: int) -> None:
+    """Atomically replace the version file so every web worker sees new data at once."""
+    directory = os.path.dirname(os.path.abspath(database))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".version-")
+    with os.fdopen(fd, "w") as out:
+        out.write(f"{run_id}\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, version_path(database))
+
+
+UPSERT_MODEL = """
+INSERT INTO models (chute_id, name, price_input, price_output, context_length, engine,
+                    quantization, active, first_seen, updated_at)
+VALUES (:chute_id, :name, :price_input, :price_output, :context_length, :engine,
+        :quantization, 1, :now, :now)
+ON CONFLICT (chute_id) DO UPDATE SET
+    name = excluded.name,
+    price_input = coalesce(excluded.price_input, models.price_input),
+    price_output = coalesce(excluded.price_output, models.price_output),
+    context_length = coalesce(excluded.context_length, models.context_length),
+    engine = coalesce(excluded.engine, models.engine),
+    quantization = coalesce(excluded.quantization, models.quantization),
+    active = 1,
+    updated_at = excluded.updated_at
+"""
+
+UPSERT_DAILY = """
+INSERT INTO daily_stats (chute_id, date, requests, input_tokens, output_tokens, tps, ttft)
+VALUES (:chute_id, :date, :requests, :input_tokens, :output_tokens, :tps, :ttft)
+ON CONFLICT (chute_id, date) DO UPDATE SET
+    requests = excluded.requests,
+    input_tokens = excluded.input_tokens,
+    output_tokens = excluded.output_tokens,
+    tps = excluded.tps,
+    ttft = excluded.ttft
+"""
+
+UPDATE_FIGURES = """
+UPDATE models SET
+    latest_tps = :latest_tps, latest_ttft = :latest_ttft, latest_requests = :latest_requests,
+    latest_date = :latest_date, avg_7d = :avg_7d, avg_30d = :avg_30d, peak_tps = :peak_tps,
+    scraped_at = coalesce(:scraped_at, scraped_at)
+WHERE chute_id = :chute_id
+"""
+
+# --- site side (read-only) --------------------------------------------------------------
+
+MODEL_COLUMNS = (
+    "chute_id, name, latest_tps, latest_ttft, latest_requests, avg_7d, avg_30d, peak_tps,"
+    " latest_date, scraped_at, price_input, price_output, context_length, engine,"
+    " quantization, active"
+)
+
+
+def list_models(
+    conn: sqlite3.Connection, *, include_inactive: bool = False
+) -> list[dict]:
+    """Every model (active ones unless asked), unsorted: ranking is the caller's job."""
+    where = "" if include_inactive else " WHERE active = 1"
+    rows = conn.execute(f"SELECT {MODEL_COLUMNS} FROM models{where}")
+    return [dict(row) for row in rows]
+
+
+def get_model(conn: sqlite3.Connection, chute_id: str) -> dict | None:
+    row = conn.execute(
+        f"SELECT {MODEL_COLUMNS} FROM models WHERE chute_id = ?", (chute_id,)
+    ).fetchone()
+    return None if row is None else dict(row)
+
+
+def model_history(conn: sqlite3.Connection, chute_id: str) -> list[dict]:
+    """The model's daily rows, oldest first."""
+    rows = conn.execute(
+        "SELECT date, requests, input_tokens, output_tokens, tps, ttft"
+        " FROM daily_stats WHERE chute_id = ? ORDER BY date",
+        (chute_id,),
+    )
+    return [dict(row) for row in rows]
+
+
+def recent_tps(
+    conn: sqlite3.Connection, since: str
+) -> dict[str, list[tuple[str, float | None]]]:
+    """Daily TPS per model from `since` on, oldest first: the cards' sparklines."""
+    series: dict[str, list[tuple[str, float | None]]] = {}
+    rows = conn.execute(
+        "SELECT chute_id, date, tps FROM daily_stats WHERE date >= ? ORDER BY chute_id, date",
+        (since,),
+    )
+    for row in rows:
+        series.setdefault(row["chute_id"], []).append((row["date"], row["tps"]))
+    return series
+
+
+def last_run(conn: sqlite3.Connection, *, good_only: bool = False) -> dict | None:
+    """The newest scrape run; with good_only, the newest that stored data."""
+    where = " WHERE status IN ('ok', 'partial')" if good_only else ""
+    row = conn.execute(
+        f"SELECT * FROM scrape_runs{where} ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return None if row is None else dict(row)

@@ -1,0 +1,36 @@
+"""Upstream sources. Each returns a SourceResult or raises SourceError; none touch the DB."""
+
+from dataclasses import dataclass, field
+
+from app.stats import DailyRow
+
+
+class SourceError(Exception):
+    """The source gave nothing usable; the message names the URL and what was expected."""
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One rankable model as a catalogue lists it."""
+
+    chute_id: str
+    name: str
+    price_input: float | None = None
+    price_output: float | None = None
+    context_length: int | None = None
+    engine: str | None = None
+    quantization: str | None = None
+
+
+@dataclass
+class SourceResult:
+    """What one source produced in one run."""
+
+    source: str
+    catalogue: list[CatalogueEntry]
+    rows: list[DailyRow]
+    # chute_ids whose rows were fetched this run (their scraped_at moves).
+    refreshed: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+    # The web pages' next batch offset; None leaves the stored one alone.
+    next_offset: int | None = None

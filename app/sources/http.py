@@ -1,0 +1,107 @@
+"""HTTP fetching shared by the sources: one Session, timeouts, bounded retries, size cap."""
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from app.sources import SourceError
+
+log = logging.getLogger(__name__)
+
+
+class BoundedRetry(Retry):
+    """urllib3 Retry whose Retry-After waits are capped, so a run stays bounded."""
+
+    max_retry_after: float = 30.0
+
+    def get_retry_after(self, response: Any) -> float | None:
+        retry_after = super().get_retry_after(response)
+        if retry_after is None:
+            return None
+        return min(retry_after, self.max_retry_after)
+
+
+class Fetcher:
+    """GETs with a polite delay per host, a response-size cap and a run deadline."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.timeout = (
+            float(config["HTTP_CONNECT_TIMEOUT"]),
+            float(config["HTTP_TIMEOUT"]),
+        )
+        self.delay = float(config["REQUEST_DELAY"])
+        self.max_bytes = int(config["HTTP_MAX_BYTES"])
+        self.deadline = time.monotonic() + float(config["RUN_BUDGET"])
+        self.requests_made = 0
+        self._last_request: dict[str, float] = {}
+        retry_class = type(
+            "ConfiguredRetry",
+            (BoundedRetry,),
+            {"max_retry_after": float(config["HTTP_MAX_RETRY_AFTER"])},
+        )
+        retries = retry_class(
+            total=int(config["HTTP_RETRIES"]),
+            backoff_factor=float(config["HTTP_BACKOFF"]),
+            backoff_max=15,
+            status_forcelist=(429, 500, 502, 503, 504),
+            allowed_methods=frozenset({"GET"}),
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = str(config["USER_AGENT"])
+        adapter = HTTPAdapter(max_retries=retries)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def get_bytes(self, url: str, params: Mapping[str, str] | None = None) -> bytes:
+        """The body of a 200 answer, or SourceError saying what went wrong and where."""
+        if time.monotonic() > self.deadline:
+            raise SourceError(f"{url}: run time budget exhausted, request not sent")
+        self._pause(url)
+        self.requests_made += 1
+        try:
+            with self.session.get(
+                url, params=params, timeout=self.timeout, stream=True
+            ) as resp:
+                if resp.status_code != 200:
+                    raise SourceError(
+                        f"{resp.url}: HTTP {resp.status_code}, expected 200"
+                    )
+                return self._read_capped(resp)
+        except requests.RequestException as exc:
+            raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from exc
+
+    def get_text(self, url: str, params: Mapping[str, str] | None = None) -> str:
+        return self.get_bytes(url, params).decode("utf-8", errors="replace")
+
+    def _read_capped(self, resp: requests.Response) -> bytes:
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise SourceError(f"{resp.url}: body of {declared} bytes exceeds the cap")
+        body = bytearray()
+        for chunk in resp.iter_content(chunk_size=65536):
+            body += chunk
+            if len(body) > self.max_bytes:
+                raise SourceError(
+                    f"{resp.url}: body exceeds the {self.max_bytes}-byte cap"
+                )
+        return bytes(body)
+
+    def _pause(self, url: str) -> None:
+        host = urlsplit(url).netloc
+        last = self._last_request.get(host)
+        if last is not None:
+            wait = self.delay - (time.monotonic() - last)
+            if wait > 0:
+                time.sleep(wait)
+        self._last_request[host] = time.monotonic()

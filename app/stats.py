@@ -1,0 +1,138 @@
+"""Pure statistics: daily rows in, leaderboard figures out (SPEC §5). No I/O here."""
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+# Speeds beyond these are upstream glitches, not measurements: stored as no data.
+MAX_PLAUSIBLE_TPS = 100_000.0
+MAX_PLAUSIBLE_TTFT = 3_600.0
+MAX_PLAUSIBLE_COUNT = 10**15
+
+
+@dataclass(frozen=True)
+class DailyRow:
+    """One chute's numbers for one UTC day, cleaned: None means no data."""
+
+    chute_id: str
+    date: str
+    name: str | None = None
+    requests: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    tps: float | None = None
+    ttft: float | None = None
+
+
+@dataclass(frozen=True)
+class Figures:
+    latest_tps: float | None = None
+    latest_ttft: float | None = None
+    latest_requests: int | None = None
+    latest_date: str | None = None
+    avg_7d: float | None = None
+    avg_30d: float | None = None
+    peak_tps: float | None = None
+
+
+NO_FIGURES = Figures()
+
+
+def clean_speed(value: object, limit: float = MAX_PLAUSIBLE_TPS) -> float | None:
+    """A positive, finite, plausible number, else None (0/null/NaN/negative = no data)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    if not math.isfinite(number) or number <= 0 or number > limit:
+        return None
+    return number
+
+
+def clean_count(value: object) -> int | None:
+    """A non-negative whole count, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value) or value < 0 or value > MAX_PLAUSIBLE_COUNT:
+        return None
+    if value != int(value):
+        return None
+    return int(value)
+
+
+def clean_date(value: object) -> str | None:
+    """A YYYY-MM-DD string for a real calendar day, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        return None
+
+
+def daily_row_from_raw(raw: dict) -> DailyRow | None:
+    """Clean one upstream row (JSON API or page data); None when unusable."""
+    chute_id = raw.get("chute_id")
+    day = clean_date(raw.get("date"))
+    if not isinstance(chute_id, str) or not chute_id or day is None:
+        return None
+    name = raw.get("name")
+    return DailyRow(
+        chute_id=chute_id,
+        date=day,
+        name=name if isinstance(name, str) else None,
+        requests=clean_count(raw.get("total_requests")),
+        input_tokens=clean_count(raw.get("total_input_tokens")),
+        output_tokens=clean_count(raw.get("total_output_tokens")),
+        tps=clean_speed(raw.get("average_tps")),
+        ttft=clean_speed(raw.get("average_ttft"), MAX_PLAUSIBLE_TTFT),
+    )
+
+
+def weighted_mean_tps(rows: Iterable[DailyRow]) -> float | None:
+    """Σ tps·requests / Σ requests over rows with speed data and requests."""
+    weighted = total = 0
+    for row in rows:
+        if row.tps is not None and row.requests:
+            weighted += row.tps * row.requests
+            total += row.requests
+    return weighted / total if total else None
+
+
+def _window(rows: list[DailyRow], end: str, days: int) -> list[DailyRow]:
+    start = (date.fromisoformat(end) - timedelta(days=days - 1)).isoformat()
+    return [row for row in rows if start <= row.date <= end]
+
+
+def model_figures(rows: Iterable[DailyRow], min_requests: int) -> Figures:
+    """The leaderboard figures of one model from its daily rows (any order)."""
+    with_speed = [row for row in rows if row.tps is not None]
+    if not with_speed:
+        return NO_FIGURES
+    latest = max(with_speed, key=lambda row: row.date)
+    last_30 = _window(with_speed, latest.date, 30)
+    peaks = [row.tps for row in last_30 if (row.requests or 0) >= min_requests]
+    return Figures(
+        latest_tps=latest.tps,
+        latest_ttft=latest.ttft,
+        latest_requests=latest.requests,
+        latest_date=latest.date,
+        avg_7d=weighted_mean_tps(_window(with_speed, latest.date, 7)),
+        avg_30d=weighted_mean_tps(last_30),
+        peak_tps=max(peaks) if peaks else None,
+    )
+
+
+def figures_by_model(rows: Iterable[DailyRow], min_requests: int) -> dict[str, Figures]:
+    """Group rows by chute_id and compute each model's figures."""
+    grouped: dict[str, list[DailyRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.chute_id, []).append(row)
+    return {cid: model_figures(group, min_requests) for cid, group in grouped.items()}
+
+
+def merge_rows(old: Iterable[DailyRow], new: Iterable[DailyRow]) -> list[DailyRow]:
+    """Stored history overlaid with fresh rows; the fresh row wins for a (chute, day)."""
+    merged = {(row.chute_id, row.date): row for row in old}
+    merged.update({(row.chute_id, row.date): row for row in new})
+    return list(merged.values())

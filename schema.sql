@@ -1,0 +1,54 @@
+-- Chutes TPS Leaderboard schema. Idempotent: `flask --app app init-db` may run any time.
+
+-- One row per model ever seen in a catalogue; figures are NULL when there is no speed data.
+CREATE TABLE IF NOT EXISTS models (
+    chute_id        TEXT PRIMARY KEY,
+    name            TEXT NOT NULL,
+    latest_tps      REAL,
+    latest_ttft     REAL,
+    latest_requests INTEGER,
+    avg_7d          REAL,
+    avg_30d         REAL,
+    peak_tps        REAL,
+    latest_date     TEXT,             -- UTC day, YYYY-MM-DD
+    scraped_at      TEXT,             -- UTC ISO-8601, when this model's rows were last fetched
+    price_input     REAL,             -- USD per 1M prompt tokens
+    price_output    REAL,             -- USD per 1M completion tokens
+    context_length  INTEGER,
+    engine          TEXT,             -- vllm / sglang
+    quantization    TEXT,
+    active          INTEGER NOT NULL DEFAULT 1,   -- 0 once it leaves the catalogue
+    first_seen      TEXT,
+    updated_at      TEXT
+);
+
+-- Daily history, kept forever: upstream only shows a window.
+CREATE TABLE IF NOT EXISTS daily_stats (
+    chute_id      TEXT NOT NULL,
+    date          TEXT NOT NULL,
+    requests      INTEGER,
+    input_tokens  INTEGER,
+    output_tokens INTEGER,
+    tps           REAL,
+    ttft          REAL,
+    PRIMARY KEY (chute_id, date)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT
+);
+
+-- One row per scrape run. status: ok, partial (some pages failed), failed, skipped.
+CREATE TABLE IF NOT EXISTS scrape_runs (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at     TEXT NOT NULL,
+    finished_at    TEXT,
+    source         TEXT,
+    status         TEXT NOT NULL,
+    models_updated INTEGER NOT NULL DEFAULT 0,
+    errors         INTEGER NOT NULL DEFAULT 0,
+    message        TEXT
+);
+
+CREATE INDEX IF NOT EXISTS scrape_runs_status ON scrape_runs (status, id);

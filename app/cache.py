@@ -2,7 +2,7 @@
 
 import os
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_caching import Cache
 
 from app.db import version_path
@@ -25,3 +25,9 @@ def data_version() -> str:
     except FileNotFoundError:
         return "none"
     return f"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"
+
+
+def versioned_key(prefix: str) -> str:
+    """A cache key for this request's path and query under the current data version."""
+    args = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
+    return f"{prefix}:{data_version()}:{request.path}?{args}"

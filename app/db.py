@@ -113,8 +113,7 @@ def store_scrape(
             ids.append(entry.chute_id)
             conn.execute(UPSERT_MODEL, {**vars(entry), "now": now})
         conn.execute(
-            "UPDATE models SET active = 0 WHERE chute_id NOT IN"
-            " (SELECT value FROM json_each(?))",
+            "UPDATE models SET active = 0 WHERE chute_id NOT IN (SELECT value FROM json_each(?))",
             (json.dumps(ids),),
         )
         conn.executemany(UPSERT_DAILY, [vars(row) for row in rows])
@@ -197,9 +196,7 @@ MODEL_COLUMNS = (
 )
 
 
-def list_models(
-    conn: sqlite3.Connection, *, include_inactive: bool = False
-) -> list[dict]:
+def list_models(conn: sqlite3.Connection, *, include_inactive: bool = False) -> list[dict]:
     """Every model (active ones unless asked), unsorted: ranking is the caller's job."""
     where = "" if include_inactive else " WHERE active = 1"
     rows = conn.execute(f"SELECT {MODEL_COLUMNS} FROM models{where}")
@@ -223,9 +220,7 @@ def model_history(conn: sqlite3.Connection, chute_id: str) -> list[dict]:
     return [dict(row) for row in rows]
 
 
-def recent_tps(
-    conn: sqlite3.Connection, since: str
-) -> dict[str, list[tuple[str, float | None]]]:
+def recent_tps(conn: sqlite3.Connection, since: str) -> dict[str, list[tuple[str, float | None]]]:
     """Daily TPS per model from `since` on, oldest first: the cards' sparklines."""
     series: dict[str, list[tuple[str, float | None]]] = {}
     rows = conn.execute(
@@ -240,7 +235,5 @@ def recent_tps(
 def last_run(conn: sqlite3.Connection, *, good_only: bool = False) -> dict | None:
     """The newest scrape run; with good_only, the newest that stored data."""
     where = " WHERE status IN ('ok', 'partial')" if good_only else ""
-    row = conn.execute(
-        f"SELECT * FROM scrape_runs{where} ORDER BY id DESC LIMIT 1"
-    ).fetchone()
+    row = conn.execute(f"SELECT * FROM scrape_runs{where} ORDER BY id DESC LIMIT 1").fetchone()
     return None if row is None else dict(row)

@@ -70,13 +70,9 @@ class Fetcher:
         self._pause(url)
         self.requests_made += 1
         try:
-            with self.session.get(
-                url, params=params, timeout=self.timeout, stream=True
-            ) as resp:
+            with self.session.get(url, params=params, timeout=self.timeout, stream=True) as resp:
                 if resp.status_code != 200:
-                    raise SourceError(
-                        f"{resp.url}: HTTP {resp.status_code}, expected 200"
-                    )
+                    raise SourceError(f"{resp.url}: HTTP {resp.status_code}, expected 200")
                 return self._read_capped(resp)
         except requests.RequestException as exc:
             raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from exc
@@ -92,9 +88,7 @@ class Fetcher:
         for chunk in resp.iter_content(chunk_size=65536):
             body += chunk
             if len(body) > self.max_bytes:
-                raise SourceError(
-                    f"{resp.url}: body exceeds the {self.max_bytes}-byte cap"
-                )
+                raise SourceError(f"{resp.url}: body exceeds the {self.max_bytes}-byte cap")
         return bytes(body)
 
     def _pause(self, url: str) -> None:

@@ -83,6 +83,15 @@ def history_since(conn: sqlite3.Connection, since: str) -> list[DailyRow]:
     return [DailyRow(**dict(row)) for row in rows]
 
 
+def latest_speed_dates(conn: sqlite3.Connection) -> dict[str, str]:
+    """Each model's most recent stored day with speed data."""
+    rows = conn.execute(
+        "SELECT chute_id, max(date) AS date FROM daily_stats WHERE tps IS NOT NULL"
+        " GROUP BY chute_id"
+    )
+    return {row["chute_id"]: row["date"] for row in rows}
+
+
 def record_run(conn: sqlite3.Connection, run: Mapping[str, Any]) -> int:
     """Insert one scrape_runs row (used alone for failed or skipped runs)."""
     cur = conn.execute(

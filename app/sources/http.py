@@ -67,7 +67,8 @@ class Fetcher:
         """The body of a 200 answer, or SourceError saying what went wrong and where."""
         if time.monotonic() > self.deadline:
             raise SourceError(f"{url}: run time budget exhausted, request not sent")
-        self._pause(url)
+        host = urlsplit(url).netloc
+        self._pause(host)
         self.requests_made += 1
         try:
             with self.session.get(url, params=params, timeout=self.timeout, stream=True) as resp:
@@ -76,6 +77,8 @@ class Fetcher:
                 return self._read_capped(resp)
         except requests.RequestException as exc:
             raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            self._last_request[host] = time.monotonic()
 
     def get_text(self, url: str, params: Mapping[str, str] | None = None) -> str:
         return self.get_bytes(url, params).decode("utf-8", errors="replace")
@@ -91,11 +94,10 @@ class Fetcher:
                 raise SourceError(f"{resp.url}: body exceeds the {self.max_bytes}-byte cap")
         return bytes(body)
 
-    def _pause(self, url: str) -> None:
-        host = urlsplit(url).netloc
+    def _pause(self, host: str) -> None:
+        """Keep REQUEST_DELAY between the end of one request and the next to a host."""
         last = self._last_request.get(host)
         if last is not None:
             wait = self.delay - (time.monotonic() - last)
             if wait > 0:
                 time.sleep(wait)
-        self._last_request[host] = time.monotonic()

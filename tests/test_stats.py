@@ -1,0 +1,159 @@
+"""The methodology (SPEC §5) on hand-computed examples."""
+
+import math
+
+import pytest
+
+from app.stats import (
+    NO_FIGURES,
+    DailyRow,
+    clean_count,
+    clean_speed,
+    daily_row_from_raw,
+    figures_by_model,
+    merge_rows,
+    model_figures,
+    weighted_mean_tps,
+)
+
+
+def row(day: str, tps: float | None, requests: int | None, ttft: float | None = 1.0) -> DailyRow:
+    return DailyRow(chute_id="m", date=day, requests=requests, tps=tps, ttft=ttft)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (42.5, 42.5),
+        (7, 7.0),
+        (0, None),
+        (0.0, None),
+        (None, None),
+        (-3.2, None),
+        (math.nan, None),
+        (math.inf, None),
+        ("55.1", None),
+        (True, None),
+        (1e12, None),
+    ],
+)
+def test_clean_speed_keeps_only_plausible_positive_numbers(value, expected):
+    assert clean_speed(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(0, 0), (12, 12), (12.0, 12), (-1, None), (1.5, None), ("9", None), (None, None)],
+)
+def test_clean_count(value, expected):
+    assert clean_count(value) == expected
+
+
+def test_daily_row_from_raw_maps_fields_and_rejects_unusable_rows():
+    raw = {
+        "chute_id": "abc",
+        "name": "org/Model",
+        "date": "2026-10-02",
+        "total_requests": 25911,
+        "total_input_tokens": 41010160,
+        "total_output_tokens": 3155265,
+        "average_tps": 55.12,
+        "average_ttft": 0,
+    }
+    assert daily_row_from_raw(raw) == DailyRow(
+        chute_id="abc",
+        date="2026-10-02",
+        name="org/Model",
+        requests=25911,
+        input_tokens=41010160,
+        output_tokens=3155265,
+        tps=55.12,
+        ttft=None,
+    )
+    assert daily_row_from_raw({**raw, "date": "2026-02-30"}) is None
+    assert daily_row_from_raw({**raw, "chute_id": None}) is None
+    assert daily_row_from_raw({**raw, "average_tps": "fast"}).tps is None
+
+
+def test_weighted_mean_is_not_a_mean_of_daily_means():
+    rows = [row("2026-10-01", 100.0, 3), row("2026-10-02", 50.0, 50_000)]
+    # (100*3 + 50*50000) / 50003, not (100+50)/2 = 75
+    assert weighted_mean_tps(rows) == pytest.approx(2_500_300 / 50_003)
+    assert weighted_mean_tps([row("2026-10-01", None, 10)]) is None
+    assert weighted_mean_tps([row("2026-10-01", 20.0, 0)]) is None
+
+
+def test_latest_skips_days_without_speed_data():
+    fig = model_figures(
+        [
+            row("2026-10-03", None, 90, ttft=None),  # today: requests but no speed yet
+            row("2026-10-02", 60.0, 400, ttft=0.4),
+            row("2026-10-01", 40.0, 600, ttft=0.6),
+        ],
+        min_requests=100,
+    )
+    assert fig.latest_date == "2026-10-02"
+    assert fig.latest_tps == 60.0
+    assert fig.latest_ttft == 0.4
+    assert fig.latest_requests == 400
+    assert fig.avg_7d == pytest.approx((60 * 400 + 40 * 600) / 1000)
+    assert fig.peak_tps == 60.0
+
+
+def test_windows_are_calendar_days_ending_at_latest_date_with_gaps():
+    rows = [
+        row("2026-10-30", 10.0, 100),
+        row("2026-10-24", 20.0, 100),  # 7th calendar day back: inside 7d
+        row("2026-10-23", 30.0, 100),  # 8th day back: outside 7d, inside 30d
+        row("2026-10-01", 40.0, 100),  # 30th day back: inside 30d
+        row("2026-09-30", 1000.0, 100),  # 31st day back: outside both
+    ]
+    fig = model_figures(rows, min_requests=100)
+    assert fig.avg_7d == pytest.approx(15.0)
+    assert fig.avg_30d == pytest.approx(25.0)
+    assert fig.peak_tps == 40.0
+
+
+def test_peak_ignores_tiny_days():
+    rows = [
+        row("2026-10-03", 50.0, 5_000),
+        row("2026-10-02", 900.0, 3),  # a 3-request burst is not a peak
+        row("2026-10-01", 70.0, 100),  # exactly MIN_REQUESTS counts
+    ]
+    fig = model_figures(rows, min_requests=100)
+    assert fig.peak_tps == 70.0
+    assert fig.avg_30d == pytest.approx((50 * 5000 + 900 * 3 + 70 * 100) / 5103)
+
+
+def test_peak_is_null_when_no_day_has_enough_requests():
+    fig = model_figures([row("2026-10-03", 50.0, 10)], min_requests=100)
+    assert fig.latest_tps == 50.0
+    assert fig.peak_tps is None
+
+
+def test_model_without_speed_data_has_every_figure_null():
+    assert model_figures([row("2026-10-03", None, 500)], min_requests=100) == NO_FIGURES
+    assert model_figures([], min_requests=100) == NO_FIGURES
+
+
+def test_figures_by_model_groups_on_chute_id():
+    rows = [
+        DailyRow(chute_id="a", date="2026-10-01", requests=200, tps=10.0),
+        DailyRow(chute_id="b", date="2026-10-01", requests=200, tps=20.0),
+        DailyRow(chute_id="b", date="2026-10-02", requests=200, tps=30.0),
+    ]
+    figures = figures_by_model(rows, min_requests=100)
+    assert figures["a"].latest_tps == 10.0
+    assert figures["b"].latest_tps == 30.0
+    assert figures["b"].avg_7d == pytest.approx(25.0)
+
+
+def test_merge_rows_prefers_fresh_rows():
+    old = [row("2026-10-01", 10.0, 1), row("2026-10-02", 20.0, 2)]
+    new = [row("2026-10-02", 25.0, 5), row("2026-10-03", 30.0, 3)]
+    merged = sorted(merge_rows(old, new), key=lambda r: r.date)
+    assert [(r.date, r.tps) for r in merged] == [
+        ("2026-10-01", 10.0),
+        ("2026-10-02", 25.0),
+        ("2026-10-03", 30.0),
+    ]

@@ -1,0 +1,245 @@
+"""The scraper end to end against a real loopback server serving the chutes.ai samples."""
+
+import json
+import os
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from werkzeug import Response
+
+from app import create_app, db
+from app.scraper import run_scrape, scrape_lock
+from tests.conftest import FIXTURES, fixture_text
+
+QWEN32 = "ac059e33-eb27-541c-b9a9-24b214036475"
+GEMMA = "42ee92ba-a537-5a73-8741-876067750db7"
+CATALOGUE_IDS = {
+    "b048fe26-0352-5c46-acf7-335e527e7f3d",
+    GEMMA,
+    QWEN32,
+    "7725a31d-28df-5bb7-9d29-c23b49df5472",
+}
+
+
+def serve_json_fixture(httpserver, path: str, name: str) -> None:
+    httpserver.expect_request(path).respond_with_data(
+        fixture_text(name), content_type="application/json"
+    )
+
+
+@pytest.fixture
+def upstream(httpserver):
+    """The JSON API serving the real samples."""
+    serve_json_fixture(httpserver, "/v1/models", "v1_models.json")
+    serve_json_fixture(httpserver, "/invocations/stats/llm", "stats_llm.json")
+    return httpserver
+
+
+@pytest.fixture
+def scrape_app(db_path, httpserver):
+    base = httpserver.url_for("").rstrip("/")
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE": db_path,
+            "API_URL": base,
+            "LLM_URL": base,
+            "WEB_URL": base,
+            "REQUEST_DELAY": 0,
+            "HTTP_RETRIES": 0,
+            "HTTP_BACKOFF": 0,
+            "LOCK_WAIT": 0.3,
+        }
+    )
+
+
+def figures_snapshot(db_path: str) -> list[tuple]:
+    """Everything a visitor could see: models with figures, and the history."""
+    conn = sqlite3.connect(db_path)
+    try:
+        models = conn.execute("SELECT * FROM models ORDER BY chute_id").fetchall()
+        daily = conn.execute("SELECT * FROM daily_stats ORDER BY chute_id, date").fetchall()
+        meta = conn.execute("SELECT * FROM meta ORDER BY key").fetchall()
+    finally:
+        conn.close()
+    return [models, daily, meta]
+
+
+def runs(db_path: str) -> list[dict]:
+    conn = db.connect(db_path)
+    try:
+        return [dict(r) for r in conn.execute("SELECT * FROM scrape_runs ORDER BY id")]
+    finally:
+        conn.close()
+
+
+def test_api_run_stores_catalogue_models_with_figures(scrape_app, upstream, db_path):
+    outcome = run_scrape(scrape_app.config, source="api")
+
+    assert outcome.status == "ok", outcome.message
+    assert outcome.exit_code == 0
+    conn = db.connect(db_path)
+    models = {m["chute_id"]: m for m in db.list_models(conn)}
+    assert set(models) == CATALOGUE_IDS
+    qwen = models[QWEN32]
+    assert qwen["name"] == "Qwen/Qwen3-32B-TEE"
+    assert qwen["latest_date"] == "2026-10-02"
+    assert qwen["latest_tps"] == pytest.approx(55.1249706102813)
+    assert qwen["latest_requests"] == 25911
+    expected_avg = (55.1249706102813 * 25911 + 57.17010701992273 * 24198) / (25911 + 24198)
+    assert qwen["avg_7d"] == pytest.approx(expected_avg)
+    assert qwen["avg_30d"] == pytest.approx(expected_avg)
+    assert qwen["peak_tps"] == pytest.approx(57.17010701992273)
+    assert qwen["price_input"] == 0.104
+    assert qwen["context_length"] == 40960
+    assert qwen["engine"] == "sglang"
+    # GLM-5.1's partial day 10-03 has speed data, so it is the latest.
+    glm = models["b048fe26-0352-5c46-acf7-335e527e7f3d"]
+    assert glm["latest_date"] == "2026-10-03"
+    assert glm["latest_requests"] == 52113
+    # Rows of chutes outside the catalogue ([private], embeddings, …) are not kept.
+    stored_ids = {r["chute_id"] for r in conn.execute("SELECT chute_id FROM daily_stats")}
+    assert stored_ids == CATALOGUE_IDS
+    assert len(db.model_history(conn, QWEN32)) == 2
+    conn.close()
+    [run] = runs(db_path)
+    assert (run["status"], run["source"], run["models_updated"]) == ("ok", "api", 4)
+    assert os.path.exists(db_path + ".version")
+
+
+def test_stats_request_asks_for_last_30_days_and_today(scrape_app, httpserver, db_path):
+    today = datetime.now(UTC).date()
+    serve_json_fixture(httpserver, "/v1/models", "v1_models.json")
+    httpserver.expect_request(
+        "/invocations/stats/llm",
+        query_string={
+            "start_date": (today - timedelta(days=30)).isoformat(),
+            "end_date": today.isoformat(),
+        },
+        headers={"User-Agent": scrape_app.config["USER_AGENT"]},
+    ).respond_with_data(fixture_text("stats_llm.json"), content_type="application/json")
+
+    assert run_scrape(scrape_app.config, source="api").status == "ok"
+
+
+def test_catalogue_failure_keeps_old_data_and_offset(scrape_app, upstream, db_path):
+    assert run_scrape(scrape_app.config, source="api").status == "ok"
+    conn = db.connect(db_path)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('batch_offset', '2')")
+    conn.close()
+    before = figures_snapshot(db_path)
+    upstream.clear()
+    upstream.expect_request("/v1/models").respond_with_data("down", status=500)
+
+    outcome = run_scrape(scrape_app.config, source="api")
+
+    assert outcome.status == "failed"
+    assert outcome.exit_code == 1
+    assert "/v1/models" in outcome.message and "500" in outcome.message
+    assert figures_snapshot(db_path) == before
+    last = runs(db_path)[-1]
+    assert last["status"] == "failed" and "/v1/models" in last["message"]
+
+
+def test_empty_stats_answer_is_a_failure_not_a_deletion(scrape_app, upstream, db_path):
+    assert run_scrape(scrape_app.config, source="api").status == "ok"
+    before = figures_snapshot(db_path)
+    upstream.clear()
+    serve_json_fixture(upstream, "/v1/models", "v1_models.json")
+    upstream.expect_request("/invocations/stats/llm").respond_with_json([])
+
+    outcome = run_scrape(scrape_app.config, source="api")
+
+    assert outcome.exit_code == 1
+    assert "/invocations/stats/llm" in outcome.message and "[]" in outcome.message
+    assert figures_snapshot(db_path) == before
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503])
+def test_retries_are_bounded_then_the_failure_rule_applies(scrape_app, httpserver, db_path, status):
+    calls = []
+
+    def busy(request):
+        calls.append(time.monotonic())
+        return Response("slow down", status=status, headers={"Retry-After": "1"})
+
+    httpserver.expect_request("/v1/models").respond_with_handler(busy)
+    scrape_app.config.update(HTTP_RETRIES=2, HTTP_BACKOFF=0.1)
+    started = time.monotonic()
+
+    outcome = run_scrape(scrape_app.config, source="api")
+
+    assert outcome.exit_code == 1
+    assert f"HTTP {status}" in outcome.message or "too many" in outcome.message.lower()
+    assert len(calls) == 3  # the first try and two retries
+    # Retry-After (1 s) was honoured between tries, and nothing waited much longer.
+    assert calls[1] - calls[0] >= 0.9
+    assert time.monotonic() - started < 10
+
+
+def test_retry_after_beyond_the_cap_is_not_waited_for(scrape_app, httpserver):
+    httpserver.expect_request("/v1/models").respond_with_data(
+        "banned", status=429, headers={"Retry-After": "3600"}
+    )
+    scrape_app.config.update(HTTP_RETRIES=1, HTTP_MAX_RETRY_AFTER=0.5)
+    started = time.monotonic()
+
+    assert run_scrape(scrape_app.config, source="api").exit_code == 1
+    assert time.monotonic() - started < 5
+
+
+def test_second_concurrent_run_exits_cleanly(scrape_app, upstream, db_path):
+    with scrape_lock(db_path, wait=0) as acquired:
+        assert acquired
+        outcome = run_scrape(scrape_app.config, source="api")
+    assert outcome.status == "skipped"
+    assert outcome.exit_code == 0
+    assert "another scrape is running" in outcome.message
+    assert runs(db_path)[-1]["status"] == "skipped"
+    assert figures_snapshot(db_path)[0] == []
+
+
+def test_exception_inside_the_write_rolls_everything_back(
+    scrape_app, upstream, db_path, monkeypatch
+):
+    assert run_scrape(scrape_app.config, source="api").status == "ok"
+    before = figures_snapshot(db_path)
+    runs_before = len(runs(db_path))
+    # Upstream moves on: a new partial day. The write dies after its first statements.
+    monkeypatch.setattr(db, "UPDATE_FIGURES", "UPDATE no_such_table SET x = 1")
+
+    outcome = run_scrape(scrape_app.config, source="api")
+
+    assert outcome.status == "failed"
+    assert "internal error" in outcome.message
+    assert figures_snapshot(db_path) == before
+    assert len(runs(db_path)) == runs_before + 1
+
+
+def test_models_leaving_the_catalogue_keep_history_and_go_inactive(scrape_app, upstream, db_path):
+    assert run_scrape(scrape_app.config, source="api").status == "ok"
+    catalogue = json.loads(fixture_text("v1_models.json"))
+    catalogue["data"] = [m for m in catalogue["data"] if m["chute_id"] != QWEN32]
+    upstream.clear()
+    upstream.expect_request("/v1/models").respond_with_json(catalogue)
+    serve_json_fixture(upstream, "/invocations/stats/llm", "stats_llm.json")
+
+    assert run_scrape(scrape_app.config, source="api").status == "ok"
+
+    conn = db.connect(db_path)
+    qwen = db.get_model(conn, QWEN32)
+    assert qwen["active"] == 0
+    assert qwen["latest_tps"] == pytest.approx(55.1249706102813)
+    assert len(db.model_history(conn, QWEN32)) == 2
+    assert QWEN32 not in {m["chute_id"] for m in db.list_models(conn)}
+    conn.close()
+
+
+def test_fixture_copies_match_the_shared_samples():
+    shared = FIXTURES.parents[3] / "shared" / "fixtures" / "chutes"
+    if not shared.is_dir():
+        pytest.skip("../shared is not beside this checkout")
+    for sample in shared.iterdir():
+        assert (FIXTURES / sample.name).read_bytes() == sample.read_bytes(), sample.name

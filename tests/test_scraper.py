@@ -2,7 +2,11 @@
 
 import json
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -243,3 +247,74 @@ def test_fixture_copies_match_the_shared_samples():
         pytest.skip("../shared is not beside this checkout")
     for sample in shared.iterdir():
         assert (FIXTURES / sample.name).read_bytes() == sample.read_bytes(), sample.name
+
+
+def test_sigkill_mid_run_leaves_the_database_as_before(scrape_app, upstream, db_path):
+
+    assert run_scrape(scrape_app.config, source="api").status == "ok"
+    before = figures_snapshot(db_path)
+    runs_before = runs(db_path)
+    reached = threading.Event()
+
+    def stall(request):
+        reached.set()
+        time.sleep(3)
+        return Response("[]", content_type="application/json")
+
+    upstream.clear()
+    serve_json_fixture(upstream, "/v1/models", "v1_models.json")
+    upstream.expect_request("/invocations/stats/llm").respond_with_handler(stall)
+    base = upstream.url_for("").rstrip("/")
+    env = {
+        **os.environ,
+        "LEADERBOARD_DATABASE": db_path,
+        "LEADERBOARD_API_URL": base,
+        "LEADERBOARD_LLM_URL": base,
+        "LEADERBOARD_REQUEST_DELAY": "0",
+    }
+    root = FIXTURES.parents[2]
+    proc = subprocess.Popen([sys.executable, "scrape.py", "--source", "api"], cwd=root, env=env)
+    try:
+        assert reached.wait(20), "the scraper never reached the stats request"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    assert figures_snapshot(db_path) == before
+    assert runs(db_path) == runs_before
+
+
+def test_scrape_py_exit_status_and_log_line(scrape_app, httpserver, db_path):
+
+    httpserver.expect_request("/v1/models").respond_with_data("nope", status=503)
+    base = httpserver.url_for("").rstrip("/")
+    env = {
+        **os.environ,
+        "LEADERBOARD_DATABASE": db_path,
+        "LEADERBOARD_API_URL": base,
+        "LEADERBOARD_LLM_URL": base,
+        "LEADERBOARD_HTTP_RETRIES": "0",
+        "LEADERBOARD_REQUEST_DELAY": "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "scrape.py", "--source", "api"],
+        cwd=FIXTURES.parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "failed: no data" in done.stderr
+    assert "/v1/models: HTTP 503" in done.stderr
+
+    bad = subprocess.run(
+        [sys.executable, "scrape.py", "--source", "ftp"],
+        cwd=FIXTURES.parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2
+    assert "invalid choice" in bad.stderr

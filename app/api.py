@@ -1,5 +1,132 @@
-"""The JSON/CSV API under /api."""
+"""The read-only JSON/CSV API under /api (SPEC §7). Only GET and HEAD are routed."""
 
-from flask import Blueprint
+from datetime import UTC, datetime
+from functools import cache as cache_once
+
+from flask import Blueprint, Response, abort, current_app, request
+
+from app import db
+from app.api_cache import Body, cached_body, conditional_response, make_body
+from app.api_params import ListParams, parse_list_params
+from app.api_serialise import csv_body, history_object, json_body, model_object
+from app.cache import cache, data_version
+from app.health import health_payload
+from app.leaderboard import filter_models, rank_models
+from app.openapi import MAX_CHUTE_ID_LENGTH, document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+JSON = "application/json"
+CSV_FILENAME = "chutes-tps-leaderboard.csv"
+# Health is polled by monitors and must notice failed runs, which don't bump the
+# data version: its facts are shared per version but only for a few seconds.
+HEALTH_FACTS_SECONDS = 10
+
+
+def _get(rule: str):
+    # No automatic OPTIONS: anything but GET/HEAD gets a 405.
+    return bp.get(rule, provide_automatic_options=False)
+
+
+def _ranked(conn, params: ListParams) -> list[dict]:
+    return rank_models(
+        db.list_models(conn),
+        min_requests=int(current_app.config["MIN_REQUESTS"]),
+        sort=params.sort,
+        order=params.order,
+    )
+
+
+def _last_good_finished(conn) -> str | None:
+    run = db.last_run(conn, good_only=True)
+    return run["finished_at"] if run else None
+
+
+def _table_body(params: ListParams, fmt: str) -> Body:
+    conn = db.get_db()
+    # Filter after ranking so a search never renumbers the ranks.
+    rows = filter_models(_ranked(conn, params), params.q)[: params.limit]
+    objects = [model_object(m) for m in rows]
+    if fmt == "csv":
+        return make_body(csv_body(objects), "text/csv", _last_good_finished(conn))
+    return make_body(json_body(objects), JSON, _last_good_finished(conn))
+
+
+def _model_body(chute_id: str) -> Body:
+    conn = db.get_db()
+    ranked = _ranked(conn, ListParams())
+    model = next((m for m in ranked if m["chute_id"] == chute_id), None)
+    if model is None:
+        # Inactive models are not ranked but their pages and history stay reachable.
+        stored = db.get_model(conn, chute_id)
+        if stored is None:
+            abort(404, description="No model with this chute_id.")
+        model = {**_ranked_alone(stored), "rank": None}
+    obj = model_object(model)
+    obj["history"] = [history_object(row) for row in db.model_history(conn, chute_id)]
+    return make_body(json_body(obj), JSON, _last_good_finished(conn))
+
+
+def _ranked_alone(model: dict) -> dict:
+    min_requests = int(current_app.config["MIN_REQUESTS"])
+    return rank_models([model], min_requests=min_requests)[0]
+
+
+@_get("/models")
+def models() -> Response:
+    params = parse_list_params(request.args)
+    entry = cached_body(f"models.json?{params.cache_key}", lambda: _table_body(params, "json"))
+    return conditional_response(entry)
+
+
+@_get("/models.csv")
+def models_csv() -> Response:
+    params = parse_list_params(request.args)
+    entry = cached_body(f"models.csv?{params.cache_key}", lambda: _table_body(params, "csv"))
+    response = conditional_response(entry)
+    response.headers["Content-Disposition"] = f'inline; filename="{CSV_FILENAME}"'
+    return response
+
+
+@_get(f"/models/<string(maxlength={MAX_CHUTE_ID_LENGTH}):chute_id>")
+def model(chute_id: str) -> Response:
+    return conditional_response(cached_body(f"model/{chute_id}", lambda: _model_body(chute_id)))
+
+
+def _health_facts() -> dict:
+    key = f"api-health:{data_version()}"
+    facts = cache.get(key)
+    if facts is None:
+        conn = db.get_db()
+        active = db.list_models(conn)
+        facts = {
+            "models": len(active),
+            "models_with_data": sum(m["latest_tps"] is not None for m in active),
+            "last_run": db.last_run(conn),
+            "last_good_run": db.last_run(conn, good_only=True),
+        }
+        cache.set(key, facts, timeout=HEALTH_FACTS_SECONDS)
+    return facts
+
+
+@_get("/health")
+def health() -> Response:
+    payload = health_payload(
+        _health_facts(),
+        now=datetime.now(UTC),
+        scrape_interval=int(current_app.config["SCRAPE_INTERVAL"]),
+    )
+    status = 200 if payload["status"] == "ok" else 503
+    response = Response(json_body(payload), status, mimetype=JSON)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@cache_once
+def _openapi_body() -> Body:
+    return make_body(json_body(document()), JSON, None)
+
+
+@_get("/openapi.json")
+def openapi() -> Response:
+    return conditional_response(_openapi_body())

@@ -1,0 +1,80 @@
+"""Query-parameter validation for the list endpoints: strict values, clear 400s."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
+
+from app.leaderboard import DEFAULT_SORT, ORDERS, SORTS
+
+MAX_LIMIT = 1000
+MAX_QUERY_LENGTH = 200
+# Longest value accepted for the other parameters (all short words or numbers).
+MAX_VALUE_LENGTH = 20
+PARAMETERS = ("sort", "order", "q", "limit")
+
+
+class ParamError(BadRequest):
+    """A 400 that names the offending query parameter (errors.py puts it in the JSON)."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(description=message)
+        self.parameter = parameter
+
+
+@dataclass(frozen=True)
+class ListParams:
+    sort: str = DEFAULT_SORT
+    order: str | None = None
+    q: str = ""
+    limit: int | None = None
+
+    @property
+    def cache_key(self) -> str:
+        """The normalised parameters: equivalent queries share one cache entry, and
+        unknown parameters (ignored) cannot multiply entries."""
+        return f"sort={self.sort}&order={self.order or ''}&q={self.q}&limit={self.limit or ''}"
+
+
+def _single(args: MultiDict, name: str, max_length: int) -> str | None:
+    values = args.getlist(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ParamError(name, f"Parameter '{name}' may be given only once.")
+    if len(values[0]) > max_length:
+        raise ParamError(name, f"Parameter '{name}' is longer than {max_length} characters.")
+    return values[0]
+
+
+def parse_list_params(args: Mapping[str, str]) -> ListParams:
+    """Validated sort/order/q/limit; raises ParamError. Unknown parameters are ignored,
+    so cache busters and tracking tags (utm_*) don't break shared links."""
+    if not isinstance(args, MultiDict):
+        args = MultiDict(args)
+    sort = _single(args, "sort", MAX_VALUE_LENGTH)
+    if sort is not None and sort not in SORTS:
+        raise ParamError("sort", f"Parameter 'sort' must be one of: {', '.join(SORTS)}.")
+    order = _single(args, "order", MAX_VALUE_LENGTH)
+    if order is not None and order not in ORDERS:
+        raise ParamError("order", f"Parameter 'order' must be one of: {', '.join(ORDERS)}.")
+    q = _single(args, "q", MAX_QUERY_LENGTH)
+    limit_text = _single(args, "limit", MAX_VALUE_LENGTH)
+    limit = None
+    if limit_text is not None:
+        # Digits only: int() alone would also take " 5", "+5" and "1_0".
+        if not (limit_text.isascii() and limit_text.isdigit()) or not (
+            1 <= int(limit_text) <= MAX_LIMIT
+        ):
+            raise ParamError(
+                "limit", f"Parameter 'limit' must be a whole number from 1 to {MAX_LIMIT}."
+            )
+        limit = int(limit_text)
+    return ListParams(
+        sort=sort or DEFAULT_SORT,
+        order=order,
+        # filter_models casefolds and splits on whitespace, so this is the same search.
+        q=" ".join((q or "").casefold().split()),
+        limit=limit,
+    )

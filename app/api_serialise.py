@@ -1,0 +1,80 @@
+"""Model rows to API objects, and API objects to compact JSON or CSV bytes."""
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable
+from typing import Any
+
+# The order of keys in every model object and of columns in the CSV.
+MODEL_FIELDS = (
+    "rank",
+    "chute_id",
+    "name",
+    "latest_tps",
+    "latest_ttft",
+    "latest_requests",
+    "avg_7d",
+    "avg_30d",
+    "peak_tps",
+    "latest_date",
+    "scraped_at",
+    "low_sample",
+    "partial_day",
+    "price_input",
+    "price_output",
+    "context_length",
+    "engine",
+    "quantization",
+    "active",
+)
+HISTORY_FIELDS = ("date", "requests", "input_tokens", "output_tokens", "tps", "ttft")
+
+# A spreadsheet runs a cell starting with these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _finite(value: Any) -> Any:
+    # NaN/Infinity are not JSON; the scraper stores none, but one must not break the API.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def model_object(model: dict) -> dict:
+    """A ranked model row as the API shows it (see MODEL_FIELDS)."""
+    obj = {field: _finite(model.get(field)) for field in MODEL_FIELDS}
+    obj["active"] = bool(model.get("active", 1))
+    obj["low_sample"] = bool(obj["low_sample"])
+    obj["partial_day"] = bool(obj["partial_day"])
+    return obj
+
+
+def history_object(row: dict) -> dict:
+    return {field: _finite(row.get(field)) for field in HISTORY_FIELDS}
+
+
+def json_body(data: Any) -> bytes:
+    """Compact UTF-8 JSON. Strings stay as they are: it's data, not HTML."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return str(value)
+
+
+def csv_body(models: Iterable[dict]) -> bytes:
+    """The model objects as CSV with a header row (RFC 4180 line endings)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(MODEL_FIELDS)
+    for model in models:
+        writer.writerow(csv_cell(model[field]) for field in MODEL_FIELDS)
+    return out.getvalue().encode()

@@ -1,0 +1,30 @@
+"""Health of the data for monitors: ok, stale or empty (pure, no I/O)."""
+
+from datetime import datetime
+
+from app.api_cache import parse_utc
+
+
+def health_payload(facts: dict, *, now: datetime, scrape_interval: int) -> dict:
+    """The /api/health object from the stored facts (model counts, last runs).
+
+    `empty`: no active model. `stale`: the last good run finished more than two
+    scrape intervals ago, or never did. Otherwise `ok`.
+    """
+    stale_after = 2 * scrape_interval
+    good = facts["last_good_run"]
+    finished = parse_utc(good.get("finished_at")) if good else None
+    if not facts["models"]:
+        status = "empty"
+    elif finished is None or (now - finished).total_seconds() > stale_after:
+        status = "stale"
+    else:
+        status = "ok"
+    return {
+        "status": status,
+        "models": facts["models"],
+        "models_with_data": facts["models_with_data"],
+        "last_run": facts["last_run"],
+        "last_good_run": good,
+        "stale_after_seconds": stale_after,
+    }

@@ -1,0 +1,280 @@
+"""The OpenAPI 3.1 description of /api, built from the same constants the code checks."""
+
+from functools import cache
+from typing import Any
+
+from app.api_params import MAX_LIMIT, MAX_QUERY_LENGTH
+from app.api_serialise import HISTORY_FIELDS, MODEL_FIELDS
+from app.leaderboard import DEFAULT_SORT, ORDERS, SORTS
+
+MAX_CHUTE_ID_LENGTH = 200
+
+
+def _nullable(kind: str, **extra: Any) -> dict:
+    return {"type": [kind, "null"], **extra}
+
+
+MODEL_PROPERTIES: dict[str, dict] = {
+    "rank": _nullable(
+        "integer",
+        minimum=1,
+        description="Position in the full sorted list; null without the sorted figure.",
+    ),
+    "chute_id": {"type": "string"},
+    "name": {"type": "string"},
+    "latest_tps": _nullable("number", description="Output tokens/s on latest_date."),
+    "latest_ttft": _nullable("number", description="Time to first token (s) on latest_date."),
+    "latest_requests": _nullable("integer", minimum=0),
+    "avg_7d": _nullable("number", description="Request-weighted mean TPS, 7 days."),
+    "avg_30d": _nullable("number", description="Request-weighted mean TPS, 30 days."),
+    "peak_tps": _nullable("number", description="Best daily TPS in 30 days (enough requests)."),
+    "latest_date": _nullable("string", format="date", description="Latest UTC day with TPS."),
+    "scraped_at": _nullable("string", description="When this model's rows were fetched."),
+    "low_sample": {"type": "boolean", "description": "Latest day had too few requests."},
+    "partial_day": {"type": "boolean", "description": "latest_date is today (UTC)."},
+    "price_input": _nullable("number", description="USD per 1M prompt tokens."),
+    "price_output": _nullable("number", description="USD per 1M completion tokens."),
+    "context_length": _nullable("integer"),
+    "engine": _nullable("string"),
+    "quantization": _nullable("string"),
+    "active": {"type": "boolean", "description": "Still in the chutes.ai catalogue."},
+}
+assert tuple(MODEL_PROPERTIES) == MODEL_FIELDS, "keep the documented fields in step"
+
+RUN_SCHEMA = {
+    "type": ["object", "null"],
+    "required": ["id", "started_at", "finished_at", "source", "status"],
+    "properties": {
+        "id": {"type": "integer"},
+        "started_at": {"type": "string"},
+        "finished_at": _nullable("string"),
+        "source": _nullable("string"),
+        "status": {"type": "string", "enum": ["ok", "partial", "failed", "skipped"]},
+        "models_updated": {"type": "integer"},
+        "errors": {"type": "integer"},
+        "message": _nullable("string"),
+    },
+}
+
+LIST_PARAMETERS = [
+    {
+        "name": "sort",
+        "in": "query",
+        "required": False,
+        "description": "Sort key. Models without the figure are always last.",
+        "schema": {"type": "string", "enum": list(SORTS), "default": DEFAULT_SORT},
+    },
+    {
+        "name": "order",
+        "in": "query",
+        "required": False,
+        "description": "Direction; defaults to the key's natural one (ttft and name: asc).",
+        "schema": {"type": "string", "enum": list(ORDERS)},
+    },
+    {
+        "name": "q",
+        "in": "query",
+        "required": False,
+        "description": "Search words matched in name or chute_id; filters, keeps ranks.",
+        "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": "At most this many models (after q).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+    },
+]
+
+VALIDATOR_HEADERS = {
+    "ETag": {"schema": {"type": "string"}},
+    "Last-Modified": {"schema": {"type": "string"}},
+    "Cache-Control": {"schema": {"type": "string"}},
+}
+
+
+def _error(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _ok(description: str, content: dict) -> dict:
+    return {"description": description, "headers": VALIDATOR_HEADERS, "content": content}
+
+
+def _json_of(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+NOT_MODIFIED = {"description": "Not modified (If-None-Match / If-Modified-Since matched)."}
+
+
+@cache
+def document() -> dict:
+    """The whole OpenAPI document (built once)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Chutes TPS Leaderboard API",
+            "version": "1.0.0",
+            "description": (
+                "Read-only speed figures of the LLMs on chutes.ai, refreshed every 10"
+                " minutes. Unknown query parameters are ignored; known ones are validated"
+                " strictly (400 naming the parameter)."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "paths": {
+            "/api/models": {
+                "get": {
+                    "operationId": "listModels",
+                    "summary": "The leaderboard (by latest TPS, no-data last, by default).",
+                    "parameters": LIST_PARAMETERS,
+                    "responses": {
+                        "200": _ok(
+                            "Ranked models.",
+                            _json_of(
+                                {"type": "array", "items": {"$ref": "#/components/schemas/Model"}}
+                            ),
+                        ),
+                        "304": NOT_MODIFIED,
+                        "400": _error("An invalid query parameter (named in the body)."),
+                    },
+                }
+            },
+            "/api/models.csv": {
+                "get": {
+                    "operationId": "listModelsCsv",
+                    "summary": "The same table as /api/models, as CSV with a header row.",
+                    "parameters": LIST_PARAMETERS,
+                    "responses": {
+                        "200": _ok("CSV table.", {"text/csv": {"schema": {"type": "string"}}}),
+                        "304": NOT_MODIFIED,
+                        "400": _error("An invalid query parameter (named in the body)."),
+                    },
+                }
+            },
+            "/api/models/{chute_id}": {
+                "get": {
+                    "operationId": "getModel",
+                    "summary": "One model with its daily history, oldest day first.",
+                    "parameters": [
+                        {
+                            "name": "chute_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": MAX_CHUTE_ID_LENGTH,
+                            },
+                        }
+                    ],
+                    "responses": {
+                        "200": _ok(
+                            "The model.", _json_of({"$ref": "#/components/schemas/ModelDetail"})
+                        ),
+                        "304": NOT_MODIFIED,
+                        "404": _error("No model with this chute_id."),
+                    },
+                }
+            },
+            "/api/health": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Data freshness for monitors: 503 when stale or empty.",
+                    "responses": {
+                        "200": {
+                            "description": "Fresh data.",
+                            "content": _json_of({"$ref": "#/components/schemas/Health"}),
+                        },
+                        "503": {
+                            "description": "Stale (no good scrape for 2 intervals) or empty.",
+                            "content": _json_of({"$ref": "#/components/schemas/Health"}),
+                        },
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document.",
+                    "responses": {
+                        "200": _ok("OpenAPI 3.1 document.", _json_of({"type": "object"})),
+                        "304": NOT_MODIFIED,
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Model": {
+                    "type": "object",
+                    "required": list(MODEL_FIELDS),
+                    "properties": MODEL_PROPERTIES,
+                },
+                "DailyRow": {
+                    "type": "object",
+                    "required": list(HISTORY_FIELDS),
+                    "properties": {
+                        "date": {"type": "string", "format": "date"},
+                        "requests": _nullable("integer", minimum=0),
+                        "input_tokens": _nullable("integer", minimum=0),
+                        "output_tokens": _nullable("integer", minimum=0),
+                        "tps": _nullable("number"),
+                        "ttft": _nullable("number"),
+                    },
+                },
+                "ModelDetail": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/Model"},
+                        {
+                            "type": "object",
+                            "required": ["history"],
+                            "properties": {
+                                "history": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/DailyRow"},
+                                }
+                            },
+                        },
+                    ]
+                },
+                "Run": RUN_SCHEMA,
+                "Health": {
+                    "type": "object",
+                    "required": [
+                        "status",
+                        "models",
+                        "models_with_data",
+                        "last_run",
+                        "last_good_run",
+                        "stale_after_seconds",
+                    ],
+                    "properties": {
+                        "status": {"type": "string", "enum": ["ok", "stale", "empty"]},
+                        "models": {"type": "integer", "minimum": 0},
+                        "models_with_data": {"type": "integer", "minimum": 0},
+                        "last_run": {"$ref": "#/components/schemas/Run"},
+                        "last_good_run": {"$ref": "#/components/schemas/Run"},
+                        "stale_after_seconds": {"type": "integer"},
+                    },
+                },
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "status"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "parameter": {
+                            "type": "string",
+                            "enum": ["sort", "order", "q", "limit"],
+                        },
+                    },
+                },
+            }
+        },
+    }

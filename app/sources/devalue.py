@@ -1,0 +1,826 @@
+"""Decode SvelteKit page data: devalue `uneval` JavaScript and `stringify` JSON. Pure.
+
+chutes.ai embeds its server data as JavaScript written by devalue's `uneval` (unquoted
+keys, `.52`, `void 0`, `new Date(…)`, objects hoisted into an IIFE, …), not JSON. This is
+a small recursive-descent parser for exactly that subset of JavaScript: it never
+evaluates code, and anything outside the subset is a DevalueError naming the offset.
+
+Value mapping: objects -> dict, arrays -> list (holes -> None), `void 0`/`null` -> None,
+`NaN`/`Infinity` -> float, integer literals -> int, `new Date(ms)` -> timezone-aware
+UTC `datetime` (None for an invalid date), `new Map` -> dict, `new Set` -> list,
+`Object(x)` -> x, BigInt `12n` -> int, `new URL("…")` -> str, and a streamed promise
+`__sveltekit_x.defer(1)` -> `Deferred(1)`.
+"""
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from json.decoder import scanstring
+from typing import Any
+
+from bs4 import BeautifulSoup
+
+__all__ = [
+    "Deferred",
+    "DevalueError",
+    "data_json_values",
+    "extract_page_data",
+    "parse_stringified",
+    "parse_uneval",
+]
+
+
+class DevalueError(ValueError):
+    """The data is not what devalue/SvelteKit writes; the message says where."""
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A streamed promise placeholder; its value arrives in a later `resolve` script."""
+
+    id: int
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_WS = " \t\n\r"
+_NUM_START = frozenset("-.0123456789")
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*", re.ASCII)
+# group 1: fraction, 2: leading-dot fraction, 3: exponent, 4: BigInt suffix.
+_NUMBER = re.compile(r"-?(?:\d+(\.\d*)?|(\.\d+))([eE][-+]?\d+)?(n)?")
+_SPACE = re.compile(r"[ \t\n\r]*")
+# One object member whose value is a plain string or number, plus the delimiter after it:
+# the overwhelmingly common case (every field of a stats row), matched in one step.
+# Groups: 1 key, 2 quoted key, 3 string value, 4 number, 5 fraction, 6 dot-fraction,
+# 7 exponent, 8 delimiter.
+_SIMPLE_MEMBER = re.compile(
+    r'(?:([A-Za-z_$][\w$]*)|"([^"\\]*)"):'
+    r'(?:"([^"\\]*)"|(-?(?:\d+(\.\d*)?|(\.\d+))([eE][-+]?\d+)?)(?![\w.]))'
+    r"([,}])",
+    re.ASCII,
+)
+_KEY = re.compile(r'[ \t\n\r]*(?:([A-Za-z_$][\w$]*)|"([^"\\]*)"|(\d+))[ \t\n\r]*:', re.ASCII)
+# Skips a run of anything but braces, strings included, when jumping over an IIFE body.
+_NON_BRACE = re.compile(
+    r"""(?:[^{}"']+|"[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\]*(?:\\.[^'\\]*)*')*""", re.S
+)
+_KEYWORD_VALUES: dict[str, Any] = {
+    "null": None,
+    "undefined": None,
+    "true": True,
+    "false": False,
+    "NaN": math.nan,
+    "Infinity": math.inf,
+}
+_TYPED_ARRAYS = frozenset(
+    f"{kind}Array"
+    for kind in (
+        *("Int8", "Uint8", "Uint8Clamped", "Int16", "Uint16", "Int32", "Uint32"),
+        *("Float32", "Float64", "BigInt64", "BigUint64"),
+    )
+)
+
+
+def _date_from_ms(ms: Any) -> datetime | None:
+    if isinstance(ms, bool) or not isinstance(ms, int | float) or not math.isfinite(ms):
+        return None
+    try:
+        return _EPOCH + timedelta(milliseconds=ms)
+    except OverflowError:
+        return None
+
+
+def _date_from_iso(text: Any) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _map_from_pairs(pairs: list[tuple[Any, Any]], where: str) -> dict:
+    try:
+        return dict(pairs)
+    except TypeError as exc:
+        raise DevalueError(f"Map key that Python cannot use as a dict key {where}") from exc
+
+
+class _Parser:
+    """Recursive descent over one JavaScript text; methods take and return offsets."""
+
+    __slots__ = ("s",)
+
+    def __init__(self, text: str) -> None:
+        self.s = text
+
+    # -- helpers ------------------------------------------------------------------
+
+    def fail(self, message: str, i: int) -> DevalueError:
+        near = self.s[max(0, i - 20) : i + 30]
+        return DevalueError(f"{message} at offset {i} (near {near!r})")
+
+    def ws(self, i: int) -> int:
+        s = self.s
+        while i < len(s) and s[i] in _WS:
+            i += 1
+        return i
+
+    def expect(self, i: int, char: str) -> int:
+        i = self.ws(i)
+        if not self.s.startswith(char, i):
+            raise self.fail(f"expected {char!r}", i)
+        return i + len(char)
+
+    def ident(self, i: int) -> tuple[str, int]:
+        m = _IDENT.match(self.s, self.ws(i))
+        if m is None:
+            raise self.fail("expected an identifier", self.ws(i))
+        return m.group(), m.end()
+
+    def string(self, i: int) -> tuple[str, int]:
+        """A JSON-escaped string starting at the quote; single quotes for app.decode."""
+        s = self.s
+        try:
+            if s[i] == "'":
+                end = i + 1
+                while s[end] != "'":
+                    end += 2 if s[end] == "\\" else 1
+                body = s[i + 1 : end].replace("\\'", "'").replace('"', '\\"')
+                return scanstring(body + '"', 0)[0], end + 1
+            return scanstring(s, i + 1)
+        except (ValueError, IndexError) as exc:
+            raise self.fail(f"bad string literal ({exc})", i) from None
+
+    # -- values -------------------------------------------------------------------
+
+    def value(self, i: int, env: dict | None) -> tuple[Any, int]:
+        s = self.s
+        c = s[i]
+        if c == '"':
+            return self.string(i)
+        if c == "{":
+            return self.object(i + 1, env)
+        if c == "[":
+            return self.array(i + 1, env)
+        if c in _NUM_START:
+            return self.number(i)
+        if c in _WS:
+            return self.value(self.ws(i), env)
+        if c == "(":
+            return self.paren(i + 1, env)
+        if c == "'":
+            return self.string(i)
+        return self.word(i, env)
+
+    def number(self, i: int) -> tuple[Any, int]:
+        s = self.s
+        m = _NUMBER.match(s, i)
+        if m is None:
+            if s.startswith("-Infinity", i):
+                return -math.inf, i + 9
+            raise self.fail("bad number", i)
+        text = m.group()
+        if m.group(4):
+            return int(text[:-1]), m.end()
+        if m.lastindex:
+            return float(text), m.end()
+        if text == "-0":
+            return -0.0, m.end()
+        return int(text), m.end()
+
+    def object(self, i: int, env: dict | None) -> tuple[dict, int]:
+        s = self.s
+        obj: dict[str, Any] = {}
+        simple = _SIMPLE_MEMBER.match
+        key_match = _KEY.match
+        i = self.ws(i)
+        if s[i] == "}":
+            return obj, i + 1
+        while True:
+            m = simple(s, i)
+            if m is not None:
+                key, qkey, sval, num, frac, dotfrac, exp, delim = m.groups()
+                if sval is None:
+                    if frac is not None or dotfrac is not None or exp is not None:
+                        sval = float(num)
+                    elif num == "-0":
+                        sval = -0.0
+                    else:
+                        sval = int(num)
+                obj[key if key is not None else qkey] = sval
+                i = m.end()
+                if delim == "}":
+                    return obj, i
+                continue
+            m = key_match(s, i)
+            if m is None:
+                i = self.ws(i)
+                if s[i] == '"':  # a key with escapes
+                    key, i = self.string(i)
+                    i = self.expect(i, ":")
+                elif s[i] == "}":  # after a trailing comma
+                    return obj, i + 1
+                else:
+                    raise self.fail("expected an object key", i)
+            else:
+                key = m.group(1) or m.group(2) or m.group(3)
+                if key is None:  # the empty quoted key ""
+                    key = ""
+                i = m.end()
+            v, i = self.value(i, env)
+            obj[key] = v
+            c = s[i]
+            if c in _WS:
+                i = self.ws(i)
+                c = s[i]
+            if c == ",":
+                i = self.ws(i + 1)
+                if s[i] == "}":  # trailing comma
+                    return obj, i + 1
+                continue
+            if c == "}":
+                return obj, i + 1
+            raise self.fail("expected ',' or '}' in object", i)
+
+    def array(self, i: int, env: dict | None) -> tuple[list, int]:
+        s = self.s
+        arr: list[Any] = []
+        append = arr.append
+        value = self.value
+        while True:
+            c = s[i]
+            if c == "]":
+                return arr, i + 1
+            if c == ",":  # a hole
+                append(None)
+                i += 1
+                continue
+            if c in _WS:
+                i = self.ws(i)
+                continue
+            v, i = value(i, env)
+            append(v)
+            c = s[i]
+            if c in _WS:
+                i = self.ws(i)
+                c = s[i]
+            if c == ",":
+                i += 1
+            elif c != "]":
+                raise self.fail("expected ',' or ']' in array", i)
+
+    def args(self, i: int, env: dict | None) -> tuple[list, int]:
+        """Comma-separated expressions up to and past the closing ')'."""
+        out: list[Any] = []
+        i = self.ws(i)
+        if self.s[i] == ")":
+            return out, i + 1
+        while True:
+            v, i = self.value(i, env)
+            out.append(v)
+            i = self.ws(i)
+            c = self.s[i]
+            if c == ")":
+                return out, i + 1
+            if c != ",":
+                raise self.fail("expected ',' or ')' in argument list", i)
+            i += 1
+
+    def word(self, i: int, env: dict | None) -> tuple[Any, int]:
+        """Identifiers: parameters, keywords, constructors and the calls devalue writes."""
+        s = self.s
+        m = _IDENT.match(s, i)
+        if m is None:
+            raise self.fail(f"unexpected character {s[i]!r}", i)
+        name, j = m.group(), m.end()
+        if env and name in env:
+            return env[name], j
+        if name in _KEYWORD_VALUES:
+            return _KEYWORD_VALUES[name], j
+        if name == "void":
+            _, j = self.value(self.ws(j), env)
+            return None, j
+        if name == "new":
+            return self.construct(j, env)
+        k = self.ws(j)
+        nxt = s[k : k + 1]
+        if name == "Object":
+            if nxt == "(":
+                args, k = self.args(k + 1, env)
+                return (args[0] if args else {}), k
+            method, k = self.ident(self.expect(k, "."))
+            args, k = self.args(self.expect(k, "("), env)
+            if method == "create":
+                return {}, k
+            if method == "assign" and all(isinstance(a, dict) for a in args):
+                merged: dict[str, Any] = {}
+                for part in args:
+                    merged.update(part)
+                return merged, k
+            raise self.fail(f"unsupported Object.{method}", i)
+        if name == "Array" and nxt == "(":
+            args, k = self.args(k + 1, env)
+            if len(args) == 1 and type(args[0]) is int and args[0] >= 0:
+                return [None] * args[0], k
+            return args, k
+        if nxt == ".":
+            method, k2 = self.ident(k + 1)
+            k2 = self.ws(k2)
+            if s.startswith("(", k2):
+                args, k2 = self.args(k2 + 1, env)
+                if method == "defer" and len(args) == 1 and type(args[0]) is int:
+                    return Deferred(args[0]), k2
+                if method == "decode" and len(args) == 2:
+                    # app.decode('Type', encoded): a transport hook's custom type; the
+                    # encoded value is what we can read, so it stands for the object.
+                    return args[1], k2
+        raise self.fail(f"unknown identifier {name!r}", i)
+
+    def construct(self, i: int, env: dict | None) -> tuple[Any, int]:
+        """`new X(...)`; `new Map`/`new Set` without arguments are hoisted empties."""
+        start = self.ws(i)
+        ctor, k = self.ident(start)
+        k2 = self.ws(k)
+        args: list[Any] = []
+        if self.s.startswith("(", k2):
+            args, k = self.args(k2 + 1, env)
+        first = args[0] if args else None
+        where = f"at offset {start}"
+        if ctor == "Date":
+            if isinstance(first, str):
+                return _date_from_iso(first), k
+            return _date_from_ms(first if args else math.nan), k
+        if ctor == "Map":
+            pairs = first or []
+            if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+                raise self.fail("new Map needs [key, value] pairs", start)
+            return _map_from_pairs([(p[0], p[1]) for p in pairs], where), k
+        if ctor == "Set":
+            return list(first or []), k
+        if ctor in ("URL", "URLSearchParams", "String"):
+            return ("" if first is None else first), k
+        if ctor in ("Number", "Boolean"):
+            return first, k
+        if ctor == "RegExp":
+            return first, k
+        if ctor in _TYPED_ARRAYS:
+            value = list(first) if isinstance(first, list) else []
+            k2 = self.ws(k)
+            if self.s.startswith(".buffer", k2):
+                k = k2 + len(".buffer")
+            return value, k
+        raise self.fail(f"unsupported constructor new {ctor}", start)
+
+    # -- hoisted IIFE ---------------------------------------------------------------
+
+    def paren(self, i: int, env: dict | None) -> tuple[Any, int]:
+        s = self.s
+        i = self.ws(i)
+        m = _IDENT.match(s, i)
+        if m is not None and m.group() == "function":
+            return self.iife(m.end(), env)
+        v, i = self.value(i, env)
+        return v, self.expect(i, ")")
+
+    def iife(self, i: int, env: dict | None) -> tuple[Any, int]:
+        """`(function(a,b){…;return x}(args))` or `(function(a){…})(args)`."""
+        s = self.s
+        i = self.ws(i)
+        if _IDENT.match(s, i):  # a named function expression
+            _, i = self.ident(i)
+        i = self.expect(i, "(")
+        params: list[str] = []
+        i = self.ws(i)
+        if s[i] != ")":
+            while True:
+                name, i = self.ident(i)
+                params.append(name)
+                i = self.ws(i)
+                if s[i] == ")":
+                    break
+                i = self.expect(i, ",")
+        i = self.expect(i + 1, "{")
+        body = i
+        i = self.skip_block(i - 1)
+        i = self.ws(i)
+        if s[i] == ")":  # (function(){…})(args)
+            args, i = self.args(self.expect(i + 1, "("), env)
+        else:
+            args, i = self.args(self.expect(i, "("), env)
+            i = self.expect(i, ")")
+        scope = dict(env) if env else {}
+        for n, name in enumerate(params):
+            scope[name] = args[n] if n < len(args) else None
+        return self.run_body(body, scope), i
+
+    def skip_block(self, i: int) -> int:
+        """The offset just past the '}' matching the '{' at i, skipping strings."""
+        s = self.s
+        depth = 0
+        non_brace = _NON_BRACE.match
+        while True:
+            c = s[i]
+            if c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+            else:
+                raise self.fail("unterminated string in function body", i)
+            i = non_brace(s, i + 1).end()
+
+    def run_body(self, i: int, scope: dict) -> Any:
+        """Run devalue's assignment statements, then evaluate the return expression."""
+        s = self.s
+        while True:
+            i = self.ws(i)
+            c = s[i]
+            if c == ";":
+                i += 1
+                continue
+            if c == "}":
+                return None  # no return statement: undefined
+            name, j = self.ident(i)
+            if name == "return":
+                value, i = self.value(j, scope)
+                i = self.ws(i)
+                if s[i] == ";":
+                    i = self.ws(i + 1)
+                if s[i] != "}":
+                    raise self.fail("expected '}' after the return expression", i)
+                return value
+            if name not in scope:
+                raise self.fail(f"assignment to unknown variable {name!r}", i)
+            i = self.statement(scope[name], j, scope)
+
+    def statement(self, target: Any, i: int, scope: dict) -> int:
+        """`x.key=v`, `x["key"]=v`, `x[0]=v`, `x.add(v).add(w)`, `x.set(k, v)`."""
+        s = self.s
+        while True:
+            i = self.ws(i)
+            c = s[i]
+            if c == ".":
+                key, i = self.ident(i + 1)
+                i = self.ws(i)
+                if s[i] == "(":
+                    args, i = self.args(i + 1, scope)
+                    self.call_method(target, key, args, i)
+                    continue
+            elif c == "[":
+                key, i = self.value(self.ws(i + 1), scope)
+                i = self.expect(i, "]")
+            else:
+                return i
+            i = self.ws(i)
+            if s[i] == "=" and s[i + 1 : i + 2] != "=":
+                value, i = self.value(self.ws(i + 1), scope)
+                self.assign(target, key, value, i)
+                return i
+            target = self.get(target, key, i)
+
+    def call_method(self, target: Any, method: str, args: list, i: int) -> None:
+        if method == "add" and isinstance(target, list) and len(args) == 1:
+            target.append(args[0])
+        elif method == "set" and isinstance(target, dict) and len(args) == 2:
+            try:
+                target[args[0]] = args[1]
+            except TypeError:
+                raise self.fail("Map key that Python cannot use as a dict key", i) from None
+        else:
+            raise self.fail(f"unsupported method call .{method}()", i)
+
+    def assign(self, target: Any, key: Any, value: Any, i: int) -> None:
+        if isinstance(target, dict):
+            target[key if isinstance(key, str) else _js_key(key)] = value
+            return
+        if isinstance(target, list):
+            index = _index(key)
+            if index is not None:
+                if index >= len(target):
+                    target.extend([None] * (index + 1 - len(target)))
+                target[index] = value
+                return
+        raise self.fail(f"cannot assign key {key!r} on a {type(target).__name__}", i)
+
+    def get(self, target: Any, key: Any, i: int) -> Any:
+        if isinstance(target, dict) and (key if isinstance(key, str) else _js_key(key)) in target:
+            return target[key if isinstance(key, str) else _js_key(key)]
+        index = _index(key)
+        if isinstance(target, list) and index is not None and index < len(target):
+            return target[index]
+        raise self.fail(f"no member {key!r} to assign into", i)
+
+
+def _js_key(key: Any) -> str:
+    """JavaScript's property-key string for a non-string key (0 -> "0")."""
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
+    return str(key)
+
+
+def _index(key: Any) -> int | None:
+    if type(key) is int and key >= 0:
+        return key
+    if isinstance(key, float) and key.is_integer() and key >= 0:
+        return int(key)
+    if isinstance(key, str) and key.isdigit():
+        return int(key)
+    return None
+
+
+def _parse_at(parser: _Parser, i: int, env: dict | None = None) -> tuple[Any, int]:
+    """One expression at offset i; every low-level failure becomes a DevalueError."""
+    try:
+        return parser.value(parser.ws(i), env)
+    except IndexError:
+        raise DevalueError(f"unexpected end of input at offset {len(parser.s)}") from None
+    except RecursionError:
+        raise DevalueError(f"data nested too deeply at offset {i}") from None
+
+
+def parse_uneval(js: str) -> Any:
+    """Decode one JavaScript expression written by devalue's `uneval` (see module doc)."""
+    parser = _Parser(js)
+    value, end = _parse_at(parser, 0)
+    end = parser.ws(end)
+    if js.startswith(";", end):
+        end = parser.ws(end + 1)
+    if end != len(js):
+        raise parser.fail("unexpected text after the expression", end)
+    return value
+
+
+# -- devalue stringify (…/__data.json) ------------------------------------------------
+
+_SPECIALS: dict[int, Any] = {-1: None, -2: None, -3: math.nan, -4: math.inf, -5: -math.inf}
+
+
+def parse_stringified(text_or_list: str | bytes | list | int) -> Any:
+    """Decode devalue `stringify` output: a flat JSON array, index 0 the root."""
+    data = text_or_list
+    if isinstance(data, str | bytes | bytearray):
+        try:
+            data = json.loads(data)
+        except ValueError as exc:
+            raise DevalueError(f"devalue stringify data is not JSON: {exc}") from None
+    if type(data) is int:  # a lone special constant, e.g. -1 for undefined
+        if data == -6:
+            return -0.0
+        if data in _SPECIALS:
+            return _SPECIALS[data]
+        raise DevalueError(f"invalid devalue stringify root {data}")
+    if not isinstance(data, list) or not data:
+        raise DevalueError("devalue stringify data must be a non-empty JSON array")
+    try:
+        return _Hydrator(data).hydrate(0)
+    except RecursionError:
+        raise DevalueError("devalue stringify data nested too deeply") from None
+
+
+class _Hydrator:
+    """Rebuilds the value graph; memoised by index so shared and cyclic refs work."""
+
+    __slots__ = ("done", "values")
+
+    def __init__(self, values: list) -> None:
+        self.values = values
+        self.done: dict[int, Any] = {}
+
+    def hydrate(self, index: Any) -> Any:
+        if type(index) is not int:
+            raise DevalueError(f"devalue stringify: expected an index, got {index!r}")
+        if index < 0:
+            if index == -6:
+                return -0.0
+            if index in _SPECIALS:
+                return _SPECIALS[index]
+            raise DevalueError(f"devalue stringify: invalid special index {index}")
+        done = self.done
+        if index in done:
+            return done[index]
+        try:
+            value = self.values[index]
+        except IndexError:
+            raise DevalueError(f"devalue stringify: index {index} out of range") from None
+        if isinstance(value, dict):
+            obj: dict[str, Any] = {}
+            done[index] = obj
+            values, hydrate = self.values, self.hydrate
+            for key, n in value.items():
+                # Fast path: a primitive needs no memo (strings and numbers are immutable).
+                if type(n) is int and n >= 0 and n < len(values):
+                    raw = values[n]
+                    if not isinstance(raw, dict | list):
+                        obj[key] = raw
+                        continue
+                obj[key] = hydrate(n)
+            return obj
+        if isinstance(value, list):
+            if value and isinstance(value[0], str):
+                return self.typed(index, value)
+            arr: list[Any] = []
+            done[index] = arr
+            arr.extend(self.hydrate(n) for n in value)
+            return arr
+        done[index] = value
+        return value
+
+    def typed(self, index: int, value: list) -> Any:
+        """`["Date", iso]`, `["Map", k, v, …]`, `["Set", …]` and devalue's other tags."""
+        tag, done = value[0], self.done
+        if tag == "Date":
+            done[index] = _date_from_iso(value[1] if len(value) > 1 else None)
+        elif tag == "Set":
+            items: list[Any] = []
+            done[index] = items
+            items.extend(self.hydrate(n) for n in value[1:])
+        elif tag in ("Map", "null"):
+            mapping: dict[Any, Any] = {}
+            done[index] = mapping
+            for k in range(1, len(value) - 1, 2):
+                key = self.hydrate(value[k]) if tag == "Map" else value[k]
+                try:
+                    mapping[key] = self.hydrate(value[k + 1])
+                except TypeError:
+                    raise DevalueError(f"Map key at index {index} is not hashable") from None
+        elif tag in ("Object", "RegExp", "URL", "URLSearchParams"):
+            done[index] = value[1] if len(value) > 1 else None  # raw primitive payloads
+        elif tag == "BigInt":
+            try:
+                done[index] = int(value[1])
+            except (ValueError, TypeError, IndexError):
+                raise DevalueError(f"bad BigInt at index {index}") from None
+        elif tag == "Promise" and len(value) == 2:
+            done[index] = Deferred(self.hydrate(value[1]))
+        elif len(value) == 2 and type(value[1]) is int:
+            # A transport hook's custom type: its encoded payload stands for it.
+            done[index] = None
+            done[index] = self.hydrate(value[1])
+        else:
+            raise DevalueError(f"devalue stringify: unknown type {tag!r} at index {index}")
+        return done[index]
+
+
+def data_json_values(text: str) -> list[Any]:
+    """Every node's data and streamed chunk from a `…/__data.json` answer."""
+    out: list[Any] = []
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise DevalueError("__data.json answer is empty")
+    for number, line in enumerate(lines, 1):
+        try:
+            doc = json.loads(line)
+        except ValueError as exc:
+            raise DevalueError(f"__data.json line {number} is not JSON: {exc}") from None
+        if not isinstance(doc, dict):
+            raise DevalueError(f"__data.json line {number}: expected an object")
+        if doc.get("type") == "data" and isinstance(doc.get("nodes"), list):
+            for node in doc["nodes"]:
+                if isinstance(node, dict) and node.get("type") == "data" and "data" in node:
+                    out.append(parse_stringified(node["data"]))
+        elif doc.get("type") == "chunk" and "data" in doc:
+            out.append(parse_stringified(doc["data"]))
+        elif doc.get("type") in ("redirect", "error"):
+            raise DevalueError(f"__data.json answered type {doc.get('type')!r}, not data")
+    return out
+
+
+# -- finding the data in an HTML page -------------------------------------------------
+
+# A JavaScript token, enough to walk SvelteKit's bootstrap script without being fooled
+# by strings, comments or template literals.
+_JS_TOKEN = re.compile(
+    r"""(?P<skip>[ \t\n\r]+|//[^\n]*|/\*.*?\*/)
+    |(?P<str>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`)
+    |(?P<id>[A-Za-z_$][\w$]*)
+    |(?P<num>\d[\w.]*|\.\d\w*)
+    |(?P<punct>=>|\.\.\.|.)""",
+    re.S | re.X | re.ASCII,
+)
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+
+
+class _ScriptScanner:
+    """Finds `start(… {data: […]})`, `const data = […]` and `….resolve(…)` in a script."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.parser = _Parser(text)
+        self.values: list[Any] = []
+        self.found = False
+
+    def scan(self) -> None:
+        text, tokens = self.text, []  # tokens: recent significant (kind, text) pairs
+        stack: list[str] = []  # open brackets; "start(" marks a start() call
+        i = 0
+        while i < len(text):
+            m = _JS_TOKEN.match(text, i)
+            kind, tok, i = m.lastgroup, m.group(), m.end()
+            if kind == "skip":
+                continue
+            prev = tokens[-1][1] if tokens else ""
+            if tok in _OPEN:
+                is_start = tok == "(" and prev == "start" and tokens[-1][0] == "id"
+                stack.append("start(" if is_start else tok)
+            elif tok in (")", "]", "}") and stack:
+                stack.pop()
+            elif kind == "id" and tok == "data":
+                j = self.parser.ws(i)
+                after = text[j : j + 1]
+                in_start = "start(" in stack and stack[-1] == "{"
+                is_key = after == ":" and prev in ("{", ",") and in_start
+                if is_key or (after == "=" and prev in ("const", "let", "var")):
+                    i = self.take_nodes(self.parser.ws(j + 1), i)
+            elif kind == "id" and tok == "resolve" and prev == "." and len(tokens) >= 2:
+                j = self.parser.ws(i)
+                if text.startswith("(", j) and tokens[-2][1].startswith("__sveltekit_"):
+                    i = self.take_resolve(j + 1)
+            tokens.append((kind, tok))
+            del tokens[:-3]
+
+    def take_nodes(self, i: int, fallback: int) -> int:
+        """Parse the `data` array at i (if it is one) and keep each node's data."""
+        if not self.text.startswith("[", i):
+            return fallback  # e.g. the shorthand `data` referring to `const data`
+        nodes, end = _parse_at(self.parser, i)
+        self.found = True
+        for node in nodes:
+            if isinstance(node, dict) and node.get("type") == "data" and "data" in node:
+                self.values.append(node["data"])
+            elif node is not None:
+                self.values.append(node)
+        return end
+
+    def take_resolve(self, i: int) -> int:
+        """`resolve(1, () => [value])` (error: `[,err]`) or `resolve({id,data,error})`."""
+        p, text = self.parser, self.text
+        i = p.ws(i)
+        if text.startswith("{", i):
+            result, i = _parse_at(p, i)
+            self.found = True
+            ok = isinstance(result, dict) and result.get("error") is None
+            if ok and result.get("data") is not None:
+                self.values.append(result["data"])
+            return p.expect(i, ")")
+        _, i = _parse_at(p, i)  # the promise id
+        i = p.expect(i, ",")
+        i = p.ws(i)
+        if text.startswith("(", i):  # () => … or (app) => …
+            i = p.ws(i + 1)
+            if not text.startswith(")", i):
+                _, i = p.ident(i)
+            i = p.expect(i, ")")
+        else:
+            _, i = p.ident(i)
+        i = p.expect(i, "=>")
+        result, i = _parse_at(p, i)
+        self.found = True
+        if isinstance(result, list) and len(result) == 1 and result[0] is not None:
+            self.values.append(result[0])
+        return p.expect(i, ")")
+
+
+_JS_TYPES = {"", "module", "text/javascript", "application/javascript"}
+
+
+def extract_page_data(html: str) -> list[Any]:
+    """Every server data value embedded in a SvelteKit page: node data, then streamed values.
+
+    Raises DevalueError when the page has no SvelteKit data script or a literal is bad.
+    """
+    soup = BeautifulSoup(html, "html.parser")
+    values: list[Any] = []
+    found = False
+    for number, script in enumerate(soup.find_all("script")):
+        if script.get("src"):
+            continue
+        text = script.string or ""
+        kind = str(script.get("type") or "").strip().lower()
+        if kind == "application/json" and script.has_attr("data-sveltekit-fetched"):
+            values.extend(_fetched_body(text))
+            continue
+        if kind not in _JS_TYPES or ("data" not in text and "resolve" not in text):
+            continue
+        scanner = _ScriptScanner(text)
+        try:
+            scanner.scan()
+        except DevalueError as exc:
+            raise DevalueError(f"<script> #{number}: {exc}") from None
+        found = found or scanner.found
+        values.extend(scanner.values)
+    if not found:
+        raise DevalueError("no SvelteKit data script found")
+    return values
+
+
+def _fetched_body(text: str) -> list[Any]:
+    """A server-side fetch SvelteKit replays to the client; its JSON body, if any."""
+    try:
+        body = json.loads(json.loads(text)["body"])
+    except (ValueError, KeyError, TypeError):
+        return []
+    return [body]

@@ -1,0 +1,106 @@
+"""Pure display formatting: numbers and times in, short strings out. "—" means no data."""
+
+from datetime import UTC, date, datetime
+
+NO_DATA = "—"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def tps(value: float | None) -> str:
+    """Tokens per second with one decimal: 1234.56 -> "1,234.6"."""
+    return f"{value:,.1f}" if _is_number(value) else NO_DATA
+
+
+def seconds(value: float | None) -> str:
+    """A duration in seconds: 0.953 -> "0.95 s", 12.3 -> "12.3 s"."""
+    if not _is_number(value):
+        return NO_DATA
+    return f"{value:.2f} s" if value < 10 else f"{value:,.1f} s"
+
+
+def count(value: int | None) -> str:
+    """A whole count with thousands separators: 52113 -> "52,113"."""
+    return f"{int(value):,}" if _is_number(value) else NO_DATA
+
+
+def compact(value: float | None) -> str:
+    """A count for tight spaces: 950 -> "950", 52113 -> "52.1K", 3.2e6 -> "3.2M"."""
+    if not _is_number(value):
+        return NO_DATA
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        # The 0.99995 makes 999_950 "1M" rather than "1000K".
+        if abs(value) >= limit * 0.99995:
+            return f"{value / limit:.1f}".rstrip("0").rstrip(".") + suffix
+    return f"{int(value):,}"
+
+
+def price(value: float | None) -> str:
+    """USD per 1M tokens: 0.1 -> "$0.10", 0.0123 -> "$0.0123", 0 -> "free"."""
+    if not _is_number(value) or value < 0:
+        return NO_DATA
+    if value == 0:
+        return "free"
+    return f"${value:,.2f}" if value >= 0.01 else f"${value:.4f}"
+
+
+def parse_utc(text: str | None) -> datetime | None:
+    """An ISO-8601 timestamp as an aware UTC datetime; naive means UTC; junk means None."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def utc_time(text: str | None) -> str:
+    """A timestamp for people: "2026-10-03 14:05 UTC"."""
+    moment = parse_utc(text)
+    return NO_DATA if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def iso_utc(text: str | None) -> str:
+    """A timestamp for machines (<time datetime>): "2026-10-03T14:05:00Z"."""
+    moment = parse_utc(text)
+    return "" if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def short_day(text: str | None) -> str:
+    """A UTC day for chart labels: "2026-10-03" -> "Oct 3"."""
+    try:
+        day = date.fromisoformat(str(text))
+    except ValueError:
+        return NO_DATA
+    return f"{day:%b} {day.day}"
+
+
+def ago(seconds_elapsed: float) -> str:
+    """A rough age: 42 -> "just now", 600 -> "10 min", 7200 -> "2 h", 200000 -> "2 days"."""
+    if seconds_elapsed < 60:
+        return "just now"
+    minutes = int(seconds_elapsed // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h"
+    return f"{hours // 24} days"
+
+
+# Registered as Jinja filters by app.views.
+FILTERS = {
+    "tps": tps,
+    "seconds": seconds,
+    "count": count,
+    "compact": compact,
+    "price": price,
+    "utc_time": utc_time,
+    "iso_utc": iso_utc,
+    "short_day": short_day,
+}

@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# Install or upgrade Chutes TPS Leaderboard on a Debian/Ubuntu VPS, as root:
+#
+#   deploy/install.sh --server-name leaderboard.example.com
+#
+# Idempotent: re-running it from a newer checkout upgrades in place (code, venv,
+# units, nginx site), keeps /etc/chutes-leaderboard/leaderboard.env and the database,
+# and reloads what changed. Choices made on the first run (server name, prefix, user)
+# are remembered in /etc/chutes-leaderboard/install.conf.
+#
+#   --dry-run      print every step, change nothing
+#   --root DIR     stage into DIR (like DESTDIR=DIR): files are written under DIR with
+#                  final paths inside them; nothing system-wide runs (no apt, useradd,
+#                  chown, systemctl, nginx reload). Used by tests/test_deploy.py.
+#   --no-venv      don't create/update the virtualenv (tests; offline staging)
+#   --prefix DIR   where the code and its venv live   [/opt/chutes-leaderboard]
+#   --server-name "NAMES"  nginx server_name           [remembered, else the hostname]
+#   --user NAME    the services' system user           [chutes-leaderboard]
+#   --listen PORT  nginx's HTTP port                   [80]
+set -euo pipefail
+shopt -s lastpipe
+
+NAME=chutes-leaderboard
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CONF_DIR=/etc/$NAME
+SOCKET=/run/$NAME/gunicorn.sock
+CACHE_DIR=/var/cache/nginx/$NAME
+SNIPPET=/etc/nginx/snippets/$NAME-security-headers.conf
+NGINX_GROUP=www-data
+# What a deployment needs from the checkout (not tests/, .git, .venv, instance/).
+CODE=(app static templates deploy schema.sql scrape.py requirements.txt pyproject.toml)
+UNITS=("$NAME.socket" "$NAME.service" "$NAME-scrape.service" "$NAME-scrape.timer")
+
+usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
+die() { echo "install.sh: $*" >&2; exit 1; }
+say() { echo "==> $*"; }
+
+dry_run=0 with_venv=1 root=${DESTDIR:-}
+opt_prefix="" opt_server_name="" opt_user="" opt_listen=""
+while (($#)); do
+    case $1 in
+        --dry-run) dry_run=1 ;;
+        --no-venv) with_venv=0 ;;
+        --root) root=${2:?--root needs a directory}; shift ;;
+        --prefix) opt_prefix=${2:?--prefix needs a directory}; shift ;;
+        --server-name) opt_server_name=${2:?--server-name needs names}; shift ;;
+        --user) opt_user=${2:?--user needs a name}; shift ;;
+        --listen) opt_listen=${2:?--listen needs a port}; shift ;;
+        -h | --help) usage; exit 0 ;;
+        *) usage >&2; die "unknown argument: $1" ;;
+    esac
+    shift
+done
+
+# Staging root: "" means the live system.
+if [[ -n $root && $root != / ]]; then
+    [[ $dry_run == 1 ]] || mkdir -p -- "$root" || die "cannot create $root"
+    root=$(cd "$root" 2>/dev/null && pwd || echo "$root")
+else
+    root=""
+fi
+live=$([[ -z $root && $dry_run == 0 ]] && echo 1 || echo 0)
+
+# Defaults < what the last run remembered < this run's options.
+PREFIX=/opt/$NAME SERVICE_USER=$NAME LISTEN=80 SERVER_NAME=""
+if [[ -r $root$CONF_DIR/install.conf ]]; then
+    # shellcheck source=/dev/null
+    . "$root$CONF_DIR/install.conf"
+fi
+PREFIX=${opt_prefix:-$PREFIX}
+SERVICE_USER=${opt_user:-$SERVICE_USER}
+LISTEN=${opt_listen:-$LISTEN}
+SERVER_NAME=${opt_server_name:-${SERVER_NAME:-$(hostname -f 2>/dev/null || hostname)}}
+[[ $PREFIX == /* ]] || die "--prefix must be absolute: $PREFIX"
+[[ $LISTEN =~ ^[0-9]+$ ]] || die "--listen must be a port number: $LISTEN"
+
+# --- helpers -------------------------------------------------------------------------
+
+# A system-wide action: runs only on the live system, printed otherwise.
+sys() {
+    if [[ $live == 1 ]]; then
+        "$@"
+    else
+        echo "+ $*"
+    fi
+}
+
+# A file-system action under the (staging) root: printed on --dry-run.
+fs() {
+    if [[ $dry_run == 1 ]]; then
+        echo "+ $*"
+    else
+        "$@"
+    fi
+}
+
+changed=()
+# put MODE DEST: write stdin to $root/DEST if the content or mode differs.
+put() {
+    local mode=$1 dest=$root$2 tmp
+    tmp=$(mktemp)
+    cat >"$tmp"
+    if [[ -f $dest ]] && cmp -s "$tmp" "$dest" && [[ $(stat -c %a "$dest") == "${mode#0}" ]]; then
+        rm -f "$tmp"
+        return
+    fi
+    changed+=("$2")
+    if [[ $dry_run == 1 ]]; then
+        echo "+ write $dest (mode $mode)"
+        rm -f "$tmp"
+    else
+        mkdir -p "$(dirname "$dest")"
+        chmod "$mode" "$tmp"
+        mv -f "$tmp" "$dest"
+        echo "    wrote $dest"
+    fi
+}
+
+# put_rendered MODE SRC DEST: render first, so a bad template never half-writes DEST.
+put_rendered() {
+    local content
+    content=$(render "$2")
+    put "$1" "$3" <<<"$content"
+}
+
+sed_escape() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
+
+# render FILE: the file with every @PLACEHOLDER@ filled in; fails on a leftover one.
+render() {
+    local out
+    out=$(sed -e "s|@PREFIX@|$(sed_escape "$PREFIX")|g" \
+        -e "s|@USER@|$(sed_escape "$SERVICE_USER")|g" \
+        -e "s|@NGINX_GROUP@|$NGINX_GROUP|g" \
+        -e "s|@CONF_DIR@|$CONF_DIR|g" \
+        -e "s|@SOCKET@|$SOCKET|g" \
+        -e "s|@CACHE_DIR@|$CACHE_DIR|g" \
+        -e "s|@SNIPPET@|$SNIPPET|g" \
+        -e "s|@SERVER_NAME@|$(sed_escape "$SERVER_NAME")|g" \
+        -e "s|@LISTEN6@|[::]:$LISTEN|g" \
+        -e "s|@LISTEN@|$LISTEN|g" \
+        "$1")
+    # The HTTPS help text mentions @PLACEHOLDERS@ in comments only; anything else left
+    # over means a placeholder this script does not know.
+    if grep -v '^\s*#' <<<"$out" | grep -q '@[A-Z_0-9]*@'; then
+        die "unrendered placeholder in $1"
+    fi
+    printf '%s\n' "$out"
+}
+
+# --- 1. prerequisites (live only) ----------------------------------------------------
+
+if [[ $live == 1 ]]; then
+    [[ $(id -u) == 0 ]] || die "run as root (or use --dry-run / --root DIR)"
+    command -v systemctl >/dev/null || die "systemd is required"
+fi
+say "installing $SRC into $root$PREFIX (server_name: $SERVER_NAME)"
+[[ $live == 1 ]] || echo "    (${root:+staging root $root}${root:+, }$([[ $dry_run == 1 ]] && echo "dry run: nothing is changed" || echo "no system-wide changes"))"
+
+missing=()
+python3 -c 'import ensurepip, sys; assert sys.version_info >= (3, 11)' 2>/dev/null \
+    || missing+=(python3 python3-venv)
+command -v nginx >/dev/null || missing+=(nginx)
+command -v sqlite3 >/dev/null || missing+=(sqlite3) # for backups (README)
+if ((${#missing[@]})); then
+    say "installing system packages: ${missing[*]}"
+    sys apt-get update -qq
+    sys env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [[ $live == 1 ]]; then
+    python3 -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null \
+        || die "Python >= 3.11 is required ($(python3 -V 2>&1))"
+fi
+
+# --- 2. the system user ----------------------------------------------------------------
+
+# No home, no shell: it only runs the two services (and `sudo -u` for maintenance).
+if ! getent passwd "$SERVICE_USER" >/dev/null; then
+    say "creating system user $SERVICE_USER"
+    sys useradd --system --user-group --no-create-home \
+        --home-dir "/var/lib/$NAME" --shell /usr/sbin/nologin \
+        --comment "Chutes TPS Leaderboard" "$SERVICE_USER"
+fi
+
+# --- 3. the code: root-owned and read-only to the services ----------------------------
+
+say "code -> $root$PREFIX"
+fs mkdir -p "$root$PREFIX"
+for item in "${CODE[@]}"; do
+    if [[ ! -e $SRC/$item ]]; then
+        echo "    warning: $item is missing from the checkout, skipped" >&2
+        continue
+    fi
+    dest=$root$PREFIX/$item
+    if [[ -d $SRC/$item ]]; then
+        # Build the new copy next to the old one, then swap: files deleted upstream
+        # disappear, and a half-copied tree is never live.
+        if [[ -d $dest ]] && diff -r -q -x __pycache__ "$SRC/$item" "$dest" >/dev/null 2>&1; then
+            continue
+        fi
+        changed+=("$PREFIX/$item")
+        fs rm -rf "$dest.new"
+        fs cp -R "$SRC/$item" "$dest.new"
+        fs find "$dest.new" -name __pycache__ -prune -exec rm -rf {} +
+        fs chmod -R u=rwX,go=rX "$dest.new"
+        fs rm -rf "$dest"
+        fs mv "$dest.new" "$dest"
+    else
+        put 0644 "$PREFIX/$item" <"$SRC/$item"
+    fi
+done
+sys chown -R root:root "$PREFIX"
+
+# --- 4. the virtualenv, rebuilt only when requirements.txt changes --------------------
+
+deps_changed=0
+if [[ $with_venv == 1 ]]; then
+    venv=$root$PREFIX/.venv
+    want=$(sha256sum "$SRC/requirements.txt" | cut -d' ' -f1)
+    have=$(cat "$venv/.requirements.sha256" 2>/dev/null || true)
+    [[ -x $venv/bin/python ]] || { say "creating $venv"; fs python3 -m venv "$venv"; have=""; }
+    if [[ $want != "$have" ]]; then
+        say "installing requirements into $venv"
+        deps_changed=1
+        fs "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
+        fs "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$SRC/requirements.txt"
+        [[ $dry_run == 1 ]] || echo "$want" >"$venv/.requirements.sha256"
+    fi
+    # The services cannot write under $PREFIX (ProtectSystem=strict): byte-compile now.
+    fs "$venv/bin/python" -m compileall -q "$root$PREFIX/app" "$root$PREFIX/scrape.py" || true
+fi
+
+# --- 5. configuration: installed once, never overwritten ------------------------------
+
+first_install=0
+fs mkdir -p "$root$CONF_DIR"
+sys chgrp "$SERVICE_USER" "$CONF_DIR"
+fs chmod 0750 "$root$CONF_DIR"
+if [[ ! -e $root$CONF_DIR/leaderboard.env ]]; then
+    first_install=1
+    say "new $CONF_DIR/leaderboard.env (edit it, then restart)"
+    put 0640 "$CONF_DIR/leaderboard.env" <"$SRC/deploy/leaderboard.env.example"
+    sys chgrp "$SERVICE_USER" "$CONF_DIR/leaderboard.env"
+fi
+remembered=$(
+    echo "# Remembered by deploy/install.sh for the next run; edit or pass options."
+    printf 'PREFIX=%q\nSERVER_NAME=%q\nSERVICE_USER=%q\nLISTEN=%q\n' \
+        "$PREFIX" "$SERVER_NAME" "$SERVICE_USER" "$LISTEN"
+)
+put 0644 "$CONF_DIR/install.conf" <<<"$remembered"
+
+# --- 6. systemd units ------------------------------------------------------------------
+
+say "systemd units -> $root/etc/systemd/system"
+for unit in "${UNITS[@]}"; do
+    put_rendered 0644 "$SRC/deploy/systemd/$unit" "/etc/systemd/system/$unit"
+done
+
+# --- 7. nginx site ---------------------------------------------------------------------
+
+say "nginx site -> $root/etc/nginx/sites-available/$NAME.conf"
+put_rendered 0644 "$SRC/deploy/nginx/security-headers.conf" "$SNIPPET"
+put_rendered 0644 "$SRC/deploy/nginx/$NAME.conf" "/etc/nginx/sites-available/$NAME.conf"
+link=$root/etc/nginx/sites-enabled/$NAME.conf
+if [[ $(readlink "$link" 2>/dev/null) != "/etc/nginx/sites-available/$NAME.conf" ]]; then
+    fs mkdir -p "$root/etc/nginx/sites-enabled"
+    fs ln -sfn "/etc/nginx/sites-available/$NAME.conf" "$link"
+fi
+# Debian's stock site also claims `default_server` on port 80; two can't.
+if [[ -L $root/etc/nginx/sites-enabled/default ]]; then
+    say "disabling nginx's stock default site (ours drops unknown hosts)"
+    fs rm -f "$root/etc/nginx/sites-enabled/default"
+fi
+fs mkdir -p "$root$CACHE_DIR"
+sys chown "$NGINX_GROUP:" "$CACHE_DIR"
+fs chmod 0700 "$root$CACHE_DIR"
+
+# --- 8. database, services, nginx (live only) -----------------------------------------
+
+say "database schema (as $SERVICE_USER, in the services' StateDirectory)"
+# A transient unit with the services' user, environment file and StateDirectory=,
+# so the database gets exactly the owner and mode the services will expect.
+sys systemd-run --quiet --wait --pipe --collect \
+    -p User="$SERVICE_USER" -p Group="$SERVICE_USER" -p UMask=0027 \
+    -p EnvironmentFile="$CONF_DIR/leaderboard.env" -p WorkingDirectory="$PREFIX" \
+    -p StateDirectory="$NAME" -p StateDirectoryMode=0750 \
+    "$PREFIX/.venv/bin/flask" --app app init-db
+
+say "services"
+sys systemctl daemon-reload
+unit_changed() { [[ " ${changed[*]} " == *" /etc/systemd/system/$1 "* ]]; }
+if unit_changed "$NAME.socket" && [[ $live == 1 ]] && systemctl -q is-active "$NAME.socket"; then
+    # A new socket path/mode only applies to a fresh socket; the service holds it.
+    sys systemctl stop "$NAME.service" "$NAME.socket"
+fi
+sys systemctl enable --now "$NAME.socket" "$NAME-scrape.timer"
+sys systemctl enable "$NAME.service"
+if [[ $live == 1 ]] && systemctl -q is-active "$NAME.service" && ((deps_changed == 0)) \
+    && ! unit_changed "$NAME.service"; then
+    # SIGHUP: new workers load the new code, old ones finish their requests.
+    sys systemctl reload "$NAME.service"
+else
+    # First start, new packages (gunicorn itself) or a changed unit. The socket
+    # queues requests meanwhile.
+    sys systemctl restart "$NAME.service"
+fi
+if ((first_install)); then
+    say "first scrape (in the background: journalctl -u $NAME-scrape -f)"
+    sys systemctl start --no-block "$NAME-scrape.service"
+fi
+
+say "nginx"
+sys nginx -t -q
+if [[ $live == 1 ]] && systemctl -q is-active nginx; then
+    sys systemctl reload nginx
+else
+    sys systemctl enable --now nginx
+fi
+
+port=$([[ $LISTEN == 80 ]] || echo ":$LISTEN")
+say "done: http://${SERVER_NAME%% *}$port/   (status: systemctl status $NAME '$NAME-scrape.*')"
+((${#changed[@]})) || echo "    (nothing changed)"

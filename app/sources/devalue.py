@@ -60,6 +60,9 @@ _SIMPLE_MEMBER = re.compile(
     r"([,}])",
     re.ASCII,
 )
+# The head of a hoisted assignment `a.key=`, `a["key"]=` or `a[0]=`; devalue writes
+# tens of thousands of these when rows are shared, so they skip the general path.
+_ASSIGN_HEAD = re.compile(r'([A-Za-z_$][\w$]*)(?:\.([A-Za-z_$][\w$]*)|\["([^"\\]*)"\]|\[(\d+)\])=')
 _KEY = re.compile(r'[ \t\n\r]*(?:([A-Za-z_$][\w$]*)|"([^"\\]*)"|(\d+))[ \t\n\r]*:', re.ASCII)
 # Skips a run of anything but braces, strings included, when jumping over an IIFE body.
 _NON_BRACE = re.compile(
@@ -436,7 +439,21 @@ class _Parser:
     def run_body(self, i: int, scope: dict) -> Any:
         """Run devalue's assignment statements, then evaluate the return expression."""
         s = self.s
+        head = _ASSIGN_HEAD.match
         while True:
+            m = head(s, i)
+            if m is not None and m.group(1) in scope:
+                target = scope[m.group(1)]
+                prop, quoted, index = m.group(2, 3, 4)
+                key = prop if prop is not None else quoted if quoted is not None else int(index)
+                value, i = self.value(m.end(), scope)
+                if type(target) is dict and type(key) is str:
+                    target[key] = value
+                else:
+                    self.assign(target, key, value, i)
+                if s[i] == ";":
+                    i += 1
+                continue
             i = self.ws(i)
             c = s[i]
             if c == ";":

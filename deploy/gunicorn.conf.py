@@ -83,8 +83,7 @@ preload_app = _env_bool("GUNICORN_PRELOAD", False)
 errorlog = "-"
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
-# Tracebacks and stray print()s from the app end up in the journal too.
-capture_output = True
+# No capture_output: under systemd the app's own stdout/stderr already go to the journal.
 
 proc_name = "chutes-leaderboard"
 worker_tmp_dir = _worker_tmp_dir()

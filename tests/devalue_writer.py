@@ -13,13 +13,16 @@ from decimal import Decimal
 from typing import Any
 
 _CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_$"
-_RESERVED = set(
-    "do if in for int let new try var byte case char else enum goto long this void with "
-    "await break catch class const final float short super throw while yield delete "
-    "double export import native return switch throws typeof boolean default extends "
-    "finally package private abstract continue debugger function volatile interface "
-    "protected transient implements instanceof synchronized".split()
-)
+# devalue's reserved-word list: a hoisted name that is one of these gets a 0 suffix.
+_RESERVED = {
+    *("do", "if", "in", "for", "int", "let", "new", "try", "var", "byte", "case", "char"),
+    *("else", "enum", "goto", "long", "this", "void", "with", "await", "break", "catch"),
+    *("class", "const", "final", "float", "short", "super", "throw", "while", "yield"),
+    *("delete", "double", "export", "import", "native", "return", "switch", "throws"),
+    *("typeof", "boolean", "default", "extends", "finally", "package", "private"),
+    *("abstract", "continue", "debugger", "function", "volatile", "interface"),
+    *("protected", "transient", "implements", "instanceof", "synchronized"),
+}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -67,8 +70,11 @@ def js_string(s: str) -> str:
 
 
 def _is_identifier(key: str) -> bool:
-    return bool(key) and (key[0].isalpha() or key[0] in "_$") and key.isascii() and all(
-        c.isalnum() or c in "_$" for c in key
+    return (
+        bool(key)
+        and (key[0].isalpha() or key[0] in "_$")
+        and key.isascii()
+        and all(c.isalnum() or c in "_$" for c in key)
     )
 
 

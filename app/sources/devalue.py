@@ -85,6 +85,12 @@ _TYPED_ARRAYS = frozenset(
 )
 
 
+def _integer(text: str) -> int | float:
+    """An integer literal; past 2**53 JavaScript holds the nearest double, so do we."""
+    value = int(text)
+    return value if -(2**53) <= value <= 2**53 else float(value)
+
+
 def _date_from_ms(ms: Any) -> datetime | None:
     if isinstance(ms, bool) or not isinstance(ms, int | float) or not math.isfinite(ms):
         return None
@@ -192,7 +198,7 @@ class _Parser:
             return float(text), m.end()
         if text == "-0":
             return -0.0, m.end()
-        return int(text), m.end()
+        return _integer(text), m.end()
 
     def object(self, i: int, env: dict | None) -> tuple[dict, int]:
         s = self.s
@@ -212,7 +218,7 @@ class _Parser:
                     elif num == "-0":
                         sval = -0.0
                     else:
-                        sval = int(num)
+                        sval = int(num) if len(num) < 16 else _integer(num)
                 obj[key if key is not None else qkey] = sval
                 i = m.end()
                 if delim == "}":

@@ -769,8 +769,9 @@ def _synthetic(n_models: int, days: int, today: date, seed: int) -> Dataset:
             tps, ttft = base_tps, base_ttft
             for offset in range(start, days):
                 day = first_day + timedelta(days=offset)
-                share = 0.45 if day == today else 1.0  # today is a partial day
-                requests = max(1, int(base_requests * share * rng.uniform(0.7, 1.3)))
+                requests = min(400000, max(50, int(base_requests * rng.uniform(0.7, 1.3))))
+                if day == today:
+                    requests = max(1, int(requests * 0.45))  # today is a partial day
                 tps = min(200.0, max(10.0, tps * rng.uniform(0.93, 1.07)))
                 ttft = min(4.0, max(0.2, ttft * rng.uniform(0.93, 1.07)))
                 speed: tuple[float | int, float | int] = (tps, ttft)

@@ -156,7 +156,7 @@ def _x_scale(days: list[str], left: float, right: float) -> Callable[[int], floa
     return lambda ordinal: left + (right - left) * (ordinal - first) / (last - first)
 
 
-def _x_ticks(days: list[str], x_of: Callable[[int], float], count: int = 5) -> list[Tick]:
+def _x_ticks(days: list[str], x_of: Callable[[int], float], count: int = 4) -> list[Tick]:
     """Up to `count` evenly spaced day labels, always including the first and last day."""
     first, last = _ordinal(days[0]), _ordinal(days[-1])
     span = last - first
@@ -178,14 +178,14 @@ def chart(
     kind: str = "line",
     value_format: Callable[[float], str] = str,
     tick_format: Callable[[float], str] | None = None,
-    width: int = 640,
-    height: int = 220,
+    width: int = 480,
+    height: int = 260,
 ) -> Chart:
     """A line ("line") or bar ("bar") chart of a daily series, y from zero.
 
     Each point or bar gets a title ("Oct 3: 41.2 tok/s") for hover tooltips.
     """
-    left, top, right, bottom = 52.0, 12.0, width - 14.0, height - 28.0
+    left, top, right, bottom = 46.0, 12.0, width - 8.0, height - 30.0
     data = sorted((d, v) for d, v in series if v is not None)
     if not data:
         return Chart(width, height, left, top, right, bottom)

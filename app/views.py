@@ -163,10 +163,13 @@ def render_model(chute_id: str) -> Page:
     history = db.model_history(conn, chute_id)
     tps_series = [(h["date"], h["tps"]) for h in history]
     charts_ = {
-        "tps": charts.chart(tps_series, value_format=lambda v: f"{formatting.tps(v)} tok/s"),
+        "tps": charts.chart(
+            tps_series, value_format=lambda v: f"{formatting.tps(v)} tok/s", tick_format=_tick
+        ),
         "ttft": charts.chart(
             [(h["date"], h["ttft"]) for h in history],
             value_format=formatting.seconds,
+            tick_format=_tick,
         ),
         "requests": charts.chart(
             [(h["date"], h["requests"]) for h in history],
@@ -189,6 +192,11 @@ def render_model(chute_id: str) -> Page:
         fresh=fresh,
     )
     return html, min(fresh["holds_for"], seconds_to_midnight(now))
+
+
+def _tick(value: float) -> str:
+    # Axis ticks are round numbers: "80", "2.5", "0.05" (the unit is in the chart title).
+    return f"{value:,.10g}"
 
 
 @bp.get("/methodology")

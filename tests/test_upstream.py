@@ -519,7 +519,11 @@ def test_every_form_evaluates_to_the_same_page_data(upstream, fixtures_dataset, 
 
 # -- round trips through the project's own decoder ----------------------------------------------
 
-devalue = pytest.importorskip("app.sources.devalue")
+
+@pytest.fixture
+def devalue():
+    """The project's decoder (app/sources/devalue.py); only these tests need it."""
+    return pytest.importorskip("app.sources.devalue")
 
 
 def round_trip_value():
@@ -534,14 +538,14 @@ def round_trip_value():
     }
 
 
-def test_decoder_round_trips_uneval_and_stringify():
+def test_decoder_round_trips_uneval_and_stringify(devalue):
     value = round_trip_value()
     assert devalue.parse_uneval(devalue_uneval(value)) == value
     assert devalue.parse_stringified(devalue_stringify(value)) == value
 
 
 @pytest.mark.parametrize("form", PAGE_FORMS)
-def test_decoder_round_trips_every_page_form(upstream, fixtures_dataset, form):
+def test_decoder_round_trips_every_page_form(upstream, fixtures_dataset, form, devalue):
     values = devalue.extract_page_data(page(upstream, form))
     pages = [v for v in values if isinstance(v, dict) and "chute" in v]
     assert len(pages) == 1
@@ -555,7 +559,7 @@ def test_decoder_round_trips_every_page_form(upstream, fixtures_dataset, form):
     assert envelope["items"] == fixtures_dataset.chutes
 
 
-def test_decoder_round_trips_data_json(client, fixtures_dataset):
+def test_decoder_round_trips_data_json(client, fixtures_dataset, devalue):
     text = client.get(f"/app/chute/{QWEN}/__data.json").get_data(as_text=True)
     values = devalue.data_json_values(text)
     assert values[-1] == {
@@ -565,7 +569,7 @@ def test_decoder_round_trips_data_json(client, fixtures_dataset):
     }
 
 
-def test_decoder_round_trips_synthetic_pages():
+def test_decoder_round_trips_synthetic_pages(devalue):
     data = Dataset.synthetic(40, 31, today=date(2026, 10, 3), seed=5)
     upstream = make_upstream_app(data, "hoisted")
     chute_id = data.models[0]["chute_id"]
@@ -654,7 +658,7 @@ def test_filler_is_lazy_and_exact():
     assert sum(len(piece) for piece in _filler(5, "html")) == 5
 
 
-def test_no_data_script_and_malformed_literal(upstream, client):
+def test_no_data_script_and_malformed_literal(upstream, client, devalue):
     upstream.faults.add("/app/chute/*", body="no_script", times=1)
     text = client.get(f"/app/chute/{QWEN}?tab=stats").get_data(as_text=True)
     assert "<script>" not in text and "<h1>Qwen/Qwen3-32B-TEE</h1>" in text

@@ -1,0 +1,135 @@
+"""`make demo`: the whole site on fake-but-realistic data, no network needed.
+
+Starts the chutes.ai stand-in (`tests.upstream`: fixture data shifted to today plus
+synthetic models) on a free loopback port, runs the real scraper against it into
+`instance/demo.sqlite3`, then serves the site with the "Demo data" banner. The stand-in
+stops when the site does (Ctrl-C, SIGTERM or an error).
+
+Run from the repository root: `.venv/bin/python -m tests.demo [--port 5000] [--synthetic 40]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BIN = pathlib.Path(sys.executable).parent  # the venv's bin, whichever python runs this
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen[str], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"demo: the chutes.ai stand-in exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/v1/models", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"demo: the chutes.ai stand-in did not answer at {url} in {timeout:.0f} s")
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo; returns the site's exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.demo", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000, help="the site's port")
+    parser.add_argument("--synthetic", type=int, default=40, help="synthetic models to add")
+    parser.add_argument("--page-form", default="inline", help="the stand-in's page form")
+    parser.add_argument("--source", default="auto", choices=["auto", "api", "html"])
+    parser.add_argument("--database", default="instance/demo.sqlite3")
+    args = parser.parse_args(argv)
+
+    # SIGTERM (e.g. from a process manager) unwinds through `finally` like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    (ROOT / "instance").mkdir(exist_ok=True)
+    log_path = ROOT / "instance" / "demo-upstream.log"
+    with open(log_path, "w", encoding="utf-8") as upstream_log:
+        upstream = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.upstream",
+                "--port",
+                "0",  # a free port, printed on the first line: no race with other programs
+                "--shift-to-today",
+                "--synthetic",
+                str(args.synthetic),
+                "--page-form",
+                args.page_form,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=upstream_log,
+            text=True,
+        )
+    try:
+        assert upstream.stdout is not None
+        url = upstream.stdout.readline().strip()
+        if not url.startswith("http://"):
+            raise SystemExit(f"demo: the stand-in did not start; see {log_path}")
+        _wait_until_up(url, upstream)
+        print(f"demo: chutes.ai stand-in at {url} (request log: {log_path})", flush=True)
+
+        env = {
+            **os.environ,
+            "LEADERBOARD_API_URL": url,
+            "LEADERBOARD_LLM_URL": url,
+            "LEADERBOARD_WEB_URL": url,
+            "LEADERBOARD_DATABASE": args.database,
+            "LEADERBOARD_REQUEST_DELAY": "0",  # the stand-in is local; no need to be polite
+            "LEADERBOARD_DEMO": "1",
+        }
+        subprocess.run(
+            [str(BIN / "flask"), "--app", "app", "init-db"], cwd=ROOT, env=env, check=True
+        )
+        scrape = subprocess.run(
+            [str(BIN / "python"), "scrape.py", "--all", "--source", args.source], cwd=ROOT, env=env
+        )
+        if scrape.returncode != 0:
+            # Like `make dev`: a failed scrape is reported but the site still comes up.
+            print(f"demo: scrape.py exited with {scrape.returncode}; serving anyway", flush=True)
+        print(f"demo: site at http://{args.host}:{args.port}/ (Ctrl-C stops both)", flush=True)
+        site = subprocess.run(
+            [
+                str(BIN / "flask"),
+                "--app",
+                "app",
+                "run",
+                "--host",
+                args.host,
+                "--port",
+                str(args.port),
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        return site.returncode
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        _stop(upstream)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

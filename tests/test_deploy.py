@@ -48,6 +48,8 @@ UNITS = [
     "chutes-leaderboard-scrape.timer",
 ]
 SERVER_NAME = "leaderboard.test"
+# Always name it: the fallback, `hostname -f`, may wait on DNS in a sandbox.
+NAME_ARGS = ("--server-name", SERVER_NAME)
 MAX_EXPOSURE = 2.0
 PLACEHOLDER = re.compile(r"@[A-Z0-9_]+@")
 
@@ -173,7 +175,7 @@ def test_templates_use_only_placeholders_install_sh_and_tests_know() -> None:
 
 def test_install_sh_dry_run_changes_nothing(tmp_path: Path) -> None:
     root = tmp_path / "root"
-    proc = run(["bash", str(INSTALL_SH), "--dry-run", "--root", str(root), "--no-venv"])
+    proc = run(["bash", str(INSTALL_SH), "--dry-run", "--root", str(root), "--no-venv", *NAME_ARGS])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert not root.exists()
     assert "+ systemctl enable --now chutes-leaderboard.socket" in proc.stdout
@@ -181,7 +183,7 @@ def test_install_sh_dry_run_changes_nothing(tmp_path: Path) -> None:
 
     # On the real system too (as a sysadmin would first try it), still writing nothing.
     existed = os.path.exists(PREFIX)
-    proc = run(["bash", str(INSTALL_SH), "--dry-run"])
+    proc = run(["bash", str(INSTALL_SH), "--dry-run", *NAME_ARGS])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "+ systemctl daemon-reload" in proc.stdout
     assert os.path.exists(PREFIX) == existed

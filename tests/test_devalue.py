@@ -277,6 +277,31 @@ def test_hoisted_map_set_cycle_and_reserved_names():
     assert value["o"]["self"] is value["o"]
 
 
+def test_hoisted_assignments_of_every_value_form():
+    js = (
+        r"(function(a){a.z=-0;a.h=.5;a.n=-.25;a.e=1e-7;a.big=12345678901234567890;"
+        r'a.i=42;a.s="plain";a.q="q\"uote\u003C";a["odd-key"]=void 0;a.f=false;'
+        r"a.d=new Date(0);a.o={x:[1,,2]};a.t=NaN;return a}({}))"
+    )
+    value = parse_uneval(js)
+    assert math.copysign(1, value.pop("z")) == -1 and math.isnan(value.pop("t"))
+    assert value == {
+        "h": 0.5,
+        "n": -0.25,
+        "e": 1e-7,
+        "big": 1.2345678901234567e19,  # past 2**53: the double JavaScript holds
+        "i": 42,
+        "s": "plain",
+        "q": 'q"uote<',
+        "odd-key": None,
+        "f": False,
+        "d": datetime(1970, 1, 1, tzinfo=UTC),
+        "o": {"x": [1, None, 2]},
+    }
+    assert type(value["i"]) is int
+    assert parse_uneval("(function(a){a.x=1}({}))") is None  # no return: undefined
+
+
 def test_iife_called_outside_the_parentheses_and_dates_as_arguments():
     js = "(function(a,b){return [a,b,a]})(new Date(0),5)"
     assert parse_uneval(js) == [

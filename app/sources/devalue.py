@@ -62,7 +62,13 @@ _SIMPLE_MEMBER = re.compile(
 )
 # The head of a hoisted assignment `a.key=`, `a["key"]=` or `a[0]=`; devalue writes
 # tens of thousands of these when rows are shared, so they skip the general path.
-_ASSIGN_HEAD = re.compile(r'([A-Za-z_$][\w$]*)(?:\.([A-Za-z_$][\w$]*)|\["([^"\\]*)"\]|\[(\d+)\])=')
+# Groups: 1 variable, 2 .key, 3 ["key"], 4 [index]; then, when the value is a plain
+# string or number ending the statement, 5 string, 6 number, 7-9 its fraction/exponent.
+_ASSIGN_HEAD = re.compile(
+    r'([A-Za-z_$][\w$]*)(?:\.([A-Za-z_$][\w$]*)|\["([^"\\]*)"\]|\[(\d+)\])='
+    r'(?:"([^"\\]*)"(?=[;}])|(-?(?:\d+(\.\d*)?|(\.\d+))([eE][-+]?\d+)?)(?=[;}]))?',
+    re.ASCII,
+)
 _KEY = re.compile(r'[ \t\n\r]*(?:([A-Za-z_$][\w$]*)|"([^"\\]*)"|(\d+))[ \t\n\r]*:', re.ASCII)
 # Skips a run of anything but braces, strings included, when jumping over an IIFE body.
 _NON_BRACE = re.compile(
@@ -449,10 +455,17 @@ class _Parser:
         while True:
             m = head(s, i)
             if m is not None and m.group(1) in scope:
-                target = scope[m.group(1)]
-                prop, quoted, index = m.group(2, 3, 4)
+                name, prop, quoted, index, text, num, frac, dotfrac, exp = m.groups()
+                target = scope[name]
                 key = prop if prop is not None else quoted if quoted is not None else int(index)
-                value, i = self.value(m.end(), scope)
+                if text is not None:
+                    value, i = text, m.end()
+                elif num is None:
+                    value, i = self.value(m.end(), scope)
+                elif frac is not None or dotfrac is not None or exp is not None:
+                    value, i = float(num), m.end()
+                else:
+                    value, i = (-0.0 if num == "-0" else _integer(num)), m.end()
                 if type(target) is dict and type(key) is str:
                     target[key] = value
                 else:
@@ -821,7 +834,7 @@ def extract_page_data(html: str) -> list[Any]:
     for number, script in enumerate(soup.find_all("script")):
         if script.get("src"):
             continue
-        text = script.string or ""
+        text = str(script.string or "")  # a plain str: bs4 strings index slowly
         kind = str(script.get("type") or "").strip().lower()
         if kind == "application/json" and script.has_attr("data-sveltekit-fetched"):
             values.extend(_fetched_body(text))

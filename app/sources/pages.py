@@ -19,27 +19,31 @@ from app.stats import DailyRow, daily_row_from_raw
 
 log = logging.getLogger(__name__)
 
-ROW_KEYS = ("chute_id", "date", "average_tps")
 CHUTE_KEYS = ("chute_id", "name", "standard_template")
 
 
 def walk_dicts(values: Any) -> Iterator[dict]:
-    """Every dict reachable from values, each once (hoisted data shares and may cycle)."""
+    """Every dict reachable from values, in document order, each once (hoisted data
+    shares objects and may even cycle)."""
     seen: set[int] = set()
-    stack = [values]
+    stack = [iter((values,))]
     while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if id(item) in seen:
-                continue
-            seen.add(id(item))
-            yield item
-            stack.extend(reversed(list(item.values())))
-        elif isinstance(item, list):
-            if id(item) in seen:
-                continue
-            seen.add(id(item))
-            stack.extend(reversed(item))
+        for item in stack[-1]:
+            kind = type(item)
+            if kind is str or kind is int or kind is float or item is None:
+                continue  # the common leaves, checked cheaply first
+            if isinstance(item, dict | list):
+                if id(item) in seen:
+                    continue
+                seen.add(id(item))
+                if isinstance(item, dict):
+                    yield item
+                    stack.append(iter(item.values()))
+                else:
+                    stack.append(iter(item))
+                break
+        else:
+            stack.pop()
 
 
 def _price(chute: dict, side: str) -> float | None:
@@ -93,7 +97,7 @@ def parse_stats_rows(values: list[Any]) -> list[DailyRow]:
     """Every cleaned daily row among decoded page data; one per (chute, day), first wins."""
     rows: dict[tuple[str, str], DailyRow] = {}
     for item in walk_dicts(values):
-        if not all(key in item for key in ROW_KEYS):
+        if "average_tps" not in item or "chute_id" not in item or "date" not in item:
             continue
         day = item["date"]
         if isinstance(day, datetime | date):  # a `new Date(…)` rather than a string

@@ -43,7 +43,13 @@ def price(value: float | None) -> str:
         return NO_DATA
     if value == 0:
         return "free"
-    return f"${value:,.2f}" if value >= 0.01 else f"${value:.4f}"
+    if value >= 1:
+        return f"${value:,.2f}"
+    # Cheap models cost fractions of a cent: keep up to 4 decimals, at least 2.
+    text = f"{value:.4f}".rstrip("0")
+    if text == "0.":
+        return "<$0.0001"
+    return "$" + text.ljust(text.index(".") + 3, "0")
 
 
 def parse_utc(text: str | None) -> datetime | None:

@@ -304,3 +304,26 @@ def test_keyboard_reaches_controls(live, tab):
     assert page.evaluate("document.activeElement.id") == "sort"
     assert all("deepseek" in c["name"].lower() for c in visible_cards(page))
     assert tab.errors == []
+
+
+def test_works_with_javascript_off(live, browser):
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1024, "height": 800}
+    )
+    try:
+        page = context.new_page()
+        page.goto(live.url + "/")
+        assert page.locator("#apply").is_visible()
+        page.fill("#q", "gemma")
+        page.select_option("#sort", "requests")
+        page.click("#apply")
+        page.wait_for_url(re.compile(r"q=gemma"))
+        cards = visible_cards(page)
+        assert cards and all("gemma" in c["name"].lower() for c in cards)
+        requests = page.eval_on_selector_all(
+            "#board > li:not([hidden]) [data-field=latest_requests]",
+            "els => els.map(e => Number(e.title.replaceAll(',', '')))",
+        )
+        assert requests == sorted(requests, reverse=True)
+    finally:
+        context.close()

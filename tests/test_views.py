@@ -441,3 +441,9 @@ def test_cache_key_ignores_request_details_other_than_path_and_args(client, boar
 def test_unknown_model_404_is_not_cached_into_a_hit(client, board):
     assert client.get("/models/later").status_code == 404
     assert client.get("/models/later").status_code == 404
+
+
+def test_unknown_page_uses_the_site_error_page(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "Back to the leaderboard" in response.text and 'class="site-header"' in response.text

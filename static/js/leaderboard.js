@@ -345,6 +345,8 @@
       if (isNum(m.latest_tps) && (best === null || m.latest_tps > best)) best = m.latest_tps;
     });
     setText("hero-total", String(list.length));
+    setText("hero-with-data", list.filter(function (m) { return isNum(m.latest_tps); }).length +
+      " with speed data");
     setText("hero-average", fmtTps(total ? weighted / total : null));
     setText("hero-peak", fmtTps(peak !== null ? peak : best));
     setText("hero-peak-by", peakBy || "");

@@ -1,0 +1,89 @@
+"""SVG geometry for sparklines and charts, from plain series."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app import charts
+
+
+def test_nice_ticks_are_round_and_cover_the_maximum():
+    assert charts.nice_ticks(87) == [0, 25, 50, 75, 100]
+    assert charts.nice_ticks(62) == [0, 20, 40, 60, 80]
+    assert charts.nice_ticks(0.19) == [0, 0.05, 0.1, 0.15, 0.2]
+    assert charts.nice_ticks(1211) == [0, 500, 1000, 1500]
+    assert charts.nice_ticks(0) == [0, 1]
+
+
+@given(st.floats(min_value=1e-6, max_value=1e9, allow_nan=False))
+def test_nice_ticks_property(maximum):
+    ticks = charts.nice_ticks(maximum)
+    assert ticks[0] == 0 and ticks[-1] >= maximum * (1 - 1e-9)
+    assert 2 <= len(ticks) <= 7
+
+
+def test_sparkline_breaks_at_missing_days_and_nones():
+    series = [
+        ("2026-10-01", 10.0),
+        ("2026-10-02", 20.0),
+        ("2026-10-04", 30.0),  # 10-03 missing: a new run
+        ("2026-10-05", None),
+        ("2026-10-06", 15.0),
+    ]
+    spark = charts.sparkline(series, "2026-10-01", "2026-10-06", width=100, height=20, pad=0)
+    assert spark.path.count("M") == 3
+    assert spark.path.startswith("M0 20L20 10")  # lowest at the bottom, scaled to range
+    assert spark.path.endswith("M100 15l0 0")  # a lone point is a dot
+    assert spark.last is not None and spark.last.x == 100
+
+
+def test_sparkline_without_data_and_flat_series():
+    assert charts.sparkline([], "2026-10-01", "2026-10-30").path == ""
+    assert charts.sparkline([("2026-10-01", None)], "2026-10-01", "2026-10-30").last is None
+    flat = charts.sparkline(
+        [("2026-10-01", 5.0), ("2026-10-02", 5.0)], "2026-10-01", "2026-10-02", height=20, pad=0
+    )
+    assert flat.path == "M0 10L120 10"
+
+
+def test_sparkline_ignores_days_outside_the_window():
+    spark = charts.sparkline(
+        [("2026-09-01", 999.0), ("2026-10-01", 1.0), ("2026-10-02", 2.0)],
+        "2026-10-01",
+        "2026-10-02",
+    )
+    assert spark.path.count("L") == 1
+
+
+def test_line_chart_points_titles_and_axes():
+    chart = charts.chart(
+        [("2026-10-01", 40.0), ("2026-10-02", None), ("2026-10-03", 80.0)],
+        value_format=lambda v: f"{v:.1f} tok/s",
+        tick_format=lambda v: f"{v:g}",
+    )
+    assert not chart.empty
+    assert [p.title for p in chart.points] == ["Oct 1: 40.0 tok/s", "Oct 3: 80.0 tok/s"]
+    assert chart.points[0].x < chart.points[1].x
+    assert chart.points[1].y == chart.top  # 80 is the top tick
+    assert [t.label for t in chart.y_ticks] == ["0", "20", "40", "60", "80"]
+    assert chart.x_ticks[0].label == "Oct 1"
+    assert chart.x_ticks[-1].label == "Oct 3"
+    assert chart.paths[0].count("M") == 2  # the None day breaks the line
+
+
+def test_bar_chart():
+    chart = charts.chart(
+        [("2026-10-01", 100), ("2026-10-02", 300)], kind="bar", value_format=lambda v: f"{v} req"
+    )
+    assert len(chart.bars) == 2 and chart.points == []
+    tall, short = chart.bars[1], chart.bars[0]
+    assert tall.height > short.height > 0
+    assert tall.y + tall.height == chart.bottom
+    assert tall.title == "Oct 2: 300 req"
+
+
+def test_empty_and_single_day_charts():
+    assert charts.chart([]).empty
+    assert charts.chart([("2026-10-01", None)]).empty
+    one = charts.chart([("2026-10-01", 5.0)])
+    assert len(one.points) == 1 and len(one.x_ticks) == 1
+    assert one.points[0].x == (one.left + one.right) / 2

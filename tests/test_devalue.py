@@ -169,6 +169,14 @@ def test_strings_and_escapes():
     ]
 
 
+def test_single_quoted_strings_as_in_app_decode():
+    assert parse_uneval(r"""['it\'s "q" \u003C',"it's",'a\\b']""") == [
+        'it\'s "q" <',
+        "it's",
+        "a\\b",
+    ]
+
+
 def test_keys_unquoted_and_json_strings():
     js = r'{plain:1,$dollar:2,_u:3,"with-dash":4,"\u003Cangle":5,"":6,"say \"hi\"":7,"1":8,2:9}'
     assert parse_uneval(js) == {

@@ -91,6 +91,14 @@ _TYPED_ARRAYS = frozenset(
 )
 
 
+_SINGLE_QUOTED_PART = re.compile(r"\\'|\\.|\"", re.S)
+
+
+def _requote(m: re.Match[str]) -> str:
+    part = m.group()
+    return "'" if part == "\\'" else '\\"' if part == '"' else part
+
+
 def _integer(text: str) -> int | float:
     """An integer literal; past 2**53 JavaScript holds the nearest double, so do we."""
     value = int(text)
@@ -163,7 +171,8 @@ class _Parser:
                 end = i + 1
                 while s[end] != "'":
                     end += 2 if s[end] == "\\" else 1
-                body = s[i + 1 : end].replace("\\'", "'").replace('"', '\\"')
+                # Re-quote as JSON: unescape \' and escape bare double quotes.
+                body = _SINGLE_QUOTED_PART.sub(_requote, s[i + 1 : end])
                 return scanstring(body + '"', 0)[0], end + 1
             return scanstring(s, i + 1)
         except (ValueError, IndexError) as exc:

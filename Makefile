@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: dev test lint format bench demo init-db scrape clean
+.PHONY: dev test lint format bench demo init-db scrape clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ scrape: init-db
 dev: init-db
 	-$(BIN)/python scrape.py
 	$(BIN)/flask --app app run --debug --host $(HOST) --port $(PORT)
+
+# The whole site on local stand-in data, no network (tests/demo.py).
+demo: $(VENV)/.runtime
+	$(BIN)/python -m tests.demo --host $(HOST) --port $(PORT)
+
+# Install or upgrade on this machine, as root: make install SERVER_NAME=leaderboard.example.com
+install:
+	deploy/install.sh $(if $(SERVER_NAME),--server-name $(SERVER_NAME)) $(INSTALL_ARGS)
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest

@@ -327,3 +327,19 @@ def test_works_with_javascript_off(live, browser):
         assert requests == sorted(requests, reverse=True)
     finally:
         context.close()
+
+
+def test_auto_refresh_every_five_minutes(live, tab):
+    page = tab.page
+    page.clock.install()
+    page.goto(live.url + "/?sort=name")
+    fetched: list[str] = []
+    page.on("request", lambda req: fetched.append(req.url) if "/api/models" in req.url else None)
+    page.clock.run_for("04:50")
+    assert fetched == []
+    with page.expect_response(re.compile(r"/api/models\?sort=name$")):
+        page.clock.run_for("00:15")
+    page.wait_for_function("!document.getElementById('board').hasAttribute('aria-busy')")
+    names = [c["name"].lower() for c in visible_cards(page)]
+    assert names == sorted(names)
+    assert tab.errors == []

@@ -1205,6 +1205,9 @@ class UpstreamApp:
         self.log: list[RequestRecord] = []
         # SvelteKit answers `text/html` without a charset; the page's <meta> says UTF-8.
         self.html_content_type = "text/html"
+        # Live stats pages carry every chute's rows; False narrows each to its own chute,
+        # which makes the scraper's batching over several runs observable.
+        self.pages_carry_all_rows = True
         self._lock = threading.Lock()
 
     def __call__(
@@ -1341,12 +1344,17 @@ class UpstreamApp:
 
     def _stats_page(self, chute: dict[str, Any], mode: str) -> tuple[int, str, list[str]]:
         script = {"missing": "missing", "malformed": "malformed"}.get(mode, "ok")
-        rows = [] if mode == "empty" else self.dataset.stats()
+        rows = [] if mode == "empty" else self._page_rows(chute)
         document, chunks = render_stats_page(chute, rows, self.page_form, script)
         return 200, document, chunks
 
+    def _page_rows(self, chute: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.pages_carry_all_rows:
+            return self.dataset.stats()
+        return self.dataset.stats(chute_id=chute["chute_id"])
+
     def _chute_data_json(self, chute: dict[str, Any], empty: bool) -> str:
-        rows = [] if empty else self.dataset.stats()
+        rows = [] if empty else self._page_rows(chute)
         return render_data_json(
             {"chute": chute, "stats": rows, "tab": "stats"}, {"params": ["chute_id"], "url": 1}
         )

@@ -17,11 +17,9 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,15 +29,24 @@ import pytest
 
 from app import db
 from app.security import CONTENT_SECURITY_POLICY
+from tests.deploy_helpers import (
+    DEPLOY,
+    GUNICORN_CONF,
+    ROOT,
+    SERVER_NAME,
+    free_port,
+    nginx_binary,
+    nginx_placeholders,
+    stop,
+    wait_for,
+    write_nginx_conf,
+)
 from tests.seed import seed, simple_model
 
 pytestmark = pytest.mark.deploy
 
-ROOT = Path(__file__).resolve().parents[1]
-DEPLOY = ROOT / "deploy"
 INSTALL_SH = DEPLOY / "install.sh"
 SYSTEMD_DIR = DEPLOY / "systemd"
-GUNICORN_CONF = str(DEPLOY / "gunicorn.conf.py")
 PREFIX = "/opt/chutes-leaderboard"
 SERVICES = ["chutes-leaderboard.service", "chutes-leaderboard-scrape.service"]
 UNITS = [
@@ -47,7 +54,6 @@ UNITS = [
     *SERVICES,
     "chutes-leaderboard-scrape.timer",
 ]
-SERVER_NAME = "leaderboard.test"
 # Always name it: the fallback, `hostname -f`, may wait on DNS in a sandbox.
 NAME_ARGS = ("--server-name", SERVER_NAME)
 MAX_EXPOSURE = 2.0
@@ -55,7 +61,7 @@ PLACEHOLDER = re.compile(r"@[A-Z0-9_]+@")
 
 
 def require(tool: str) -> str:
-    path = shutil.which(tool) or (f"/usr/sbin/{tool}" if tool == "nginx" else None)
+    path = nginx_binary() if tool == "nginx" else shutil.which(tool)
     if path is None or not os.access(path, os.X_OK):
         pytest.skip(f"{tool} is not installed (CI installs it with apt: see .ci/run)")
     return path
@@ -321,88 +327,6 @@ def test_gunicorn_conf_defaults_and_overrides() -> None:
 # --- nginx ---------------------------------------------------------------------------------
 
 
-def ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-            sock.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
-
-
-def nginx_placeholders(work: Path, port: int) -> dict[str, str]:
-    return {
-        "PREFIX": str(ROOT),  # static files straight from the checkout
-        "SOCKET": str(work / "gunicorn.sock"),
-        "CACHE_DIR": str(work / "cache"),
-        "SNIPPET": str(work / "security-headers.conf"),
-        "SERVER_NAME": SERVER_NAME,
-        "LISTEN": f"127.0.0.1:{port}",
-        "LISTEN6": f"[::1]:{port}",
-    }
-
-
-def render(text: str, values: dict[str, str]) -> str:
-    if not ipv6_loopback():
-        text = "\n".join(ln for ln in text.splitlines() if "@LISTEN6@" not in ln)
-    for key, value in values.items():
-        text = text.replace(f"@{key}@", value)
-    return text
-
-
-def nginx_main_conf(work: Path, site: Path) -> str:
-    """Debian's own nginx.conf with our site in place of sites-enabled/*, and every
-    path it writes moved into `work`: the site must coexist with the stock http{}
-    (which already says `gzip on`, for one)."""
-    ours = [
-        f"access_log {work}/access.log;",
-        *(f"{kind}_temp_path {work}/{kind};" for kind in ("client_body", "proxy", "fastcgi")),
-        *(f"{kind}_temp_path {work}/{kind};" for kind in ("uwsgi", "scgi")),
-        f"include {site};",
-    ]
-    stock = Path("/etc/nginx/nginx.conf")
-    if stock.exists():
-        lines = []
-        for line in stock.read_text().splitlines():
-            directive = line.strip().split(" ", 1)[0]
-            if directive in {"user", "pid", "error_log", "access_log"}:
-                continue
-            if directive == "include" and ("sites-enabled" in line or "conf.d" in line):
-                continue
-            if directive == "include" and "modules-enabled" in line:
-                continue  # optional dynamic modules; the site needs none
-            lines.append(line)
-            if re.match(r"\s*http\s*\{", line):
-                lines.extend("\t" + directive for directive in ours)
-        body = "\n".join(lines)
-    else:
-        mime = "include /etc/nginx/mime.types;" if Path("/etc/nginx/mime.types").exists() else ""
-        body = "events {}\nhttp {\n" + mime + "\n" + "\n".join(ours) + "\n}\n"
-    head = [f"pid {work}/nginx.pid;", f"error_log {work}/error.log;"]
-    if os.geteuid() == 0:
-        # Workers would otherwise drop to nobody, who can't reach the pytest tmp dir.
-        head.append("user root;")
-    return "\n".join(head) + "\n" + body + "\n"
-
-
-def write_nginx_conf(work: Path, port: int) -> Path:
-    values = nginx_placeholders(work, port)
-    (work / "cache").mkdir(exist_ok=True)
-    snippet = render((DEPLOY / "nginx/security-headers.conf").read_text(), values)
-    (work / "security-headers.conf").write_text(snippet)
-    site = work / "site.conf"
-    site.write_text(render((DEPLOY / "nginx/chutes-leaderboard.conf").read_text(), values))
-    main = work / "nginx.conf"
-    main.write_text(nginx_main_conf(work, site))
-    return main
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_nginx_config_is_valid(tmp_path: Path) -> None:
     nginx = require("nginx")
     conf = write_nginx_conf(tmp_path, free_port())
@@ -418,31 +342,6 @@ def test_nginx_config_is_valid(tmp_path: Path) -> None:
 class Stack:
     port: int
     work: Path
-
-
-def wait_for(check, timeout: float, what: str, procs: list[subprocess.Popen]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for proc in procs:
-            if proc.poll() is not None:
-                raise AssertionError(f"{what}: {proc.args[0]} exited with {proc.returncode}")
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"{what}: not ready after {timeout} s")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def seed_database(path: str) -> None:

@@ -1,0 +1,139 @@
+"""Running the deploy/ artifacts on loopback: shared by tests/test_deploy.py and bench/.
+
+Renders the nginx site (its @…@ placeholders) into a scratch directory inside Debian's
+stock nginx.conf, and starts/stops the processes of a local nginx -> gunicorn stack.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+GUNICORN_CONF = str(DEPLOY / "gunicorn.conf.py")
+SERVER_NAME = "leaderboard.test"
+
+
+def nginx_binary() -> str | None:
+    """The nginx executable, or None; Debian puts it in /usr/sbin, often not on PATH."""
+    path = shutil.which("nginx") or "/usr/sbin/nginx"
+    return path if os.access(path, os.X_OK) else None
+
+
+def ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def nginx_placeholders(work: Path, port: int, prefix: Path = ROOT) -> dict[str, str]:
+    """Values for the site's placeholders; `prefix` holds the `static/` nginx serves."""
+    return {
+        "PREFIX": str(prefix),  # by default static files straight from the checkout
+        "SOCKET": str(work / "gunicorn.sock"),
+        "CACHE_DIR": str(work / "cache"),
+        "SNIPPET": str(work / "security-headers.conf"),
+        "SERVER_NAME": SERVER_NAME,
+        "LISTEN": f"127.0.0.1:{port}",
+        "LISTEN6": f"[::1]:{port}",
+    }
+
+
+def render(text: str, values: dict[str, str]) -> str:
+    if not ipv6_loopback():
+        text = "\n".join(ln for ln in text.splitlines() if "@LISTEN6@" not in ln)
+    for key, value in values.items():
+        text = text.replace(f"@{key}@", value)
+    return text
+
+
+def nginx_main_conf(work: Path, site: Path) -> str:
+    """Debian's own nginx.conf with our site in place of sites-enabled/*, and every
+    path it writes moved into `work`: the site must coexist with the stock http{}
+    (which already says `gzip on`, for one)."""
+    ours = [
+        f"access_log {work}/access.log;",
+        *(f"{kind}_temp_path {work}/{kind};" for kind in ("client_body", "proxy", "fastcgi")),
+        *(f"{kind}_temp_path {work}/{kind};" for kind in ("uwsgi", "scgi")),
+        f"include {site};",
+    ]
+    stock = Path("/etc/nginx/nginx.conf")
+    if stock.exists():
+        lines = []
+        for line in stock.read_text().splitlines():
+            directive = line.strip().split(" ", 1)[0]
+            if directive in {"user", "pid", "error_log", "access_log"}:
+                continue
+            if directive == "include" and ("sites-enabled" in line or "conf.d" in line):
+                continue
+            if directive == "include" and "modules-enabled" in line:
+                continue  # optional dynamic modules; the site needs none
+            lines.append(line)
+            if re.match(r"\s*http\s*\{", line):
+                lines.extend("\t" + directive for directive in ours)
+        body = "\n".join(lines)
+    else:
+        mime = "include /etc/nginx/mime.types;" if Path("/etc/nginx/mime.types").exists() else ""
+        body = "events {}\nhttp {\n" + mime + "\n" + "\n".join(ours) + "\n}\n"
+    head = [f"pid {work}/nginx.pid;", f"error_log {work}/error.log;"]
+    if os.geteuid() == 0:
+        # Workers would otherwise drop to nobody, who can't reach the pytest tmp dir.
+        head.append("user root;")
+    return "\n".join(head) + "\n" + body + "\n"
+
+
+def write_nginx_conf(work: Path, port: int, prefix: Path = ROOT) -> Path:
+    """Render the site and its snippet into `work`; returns the main nginx.conf."""
+    values = nginx_placeholders(work, port, prefix)
+    (work / "cache").mkdir(exist_ok=True)
+    snippet = render((DEPLOY / "nginx/security-headers.conf").read_text(), values)
+    (work / "security-headers.conf").write_text(snippet)
+    site = work / "site.conf"
+    site.write_text(render((DEPLOY / "nginx/chutes-leaderboard.conf").read_text(), values))
+    main = work / "nginx.conf"
+    main.write_text(nginx_main_conf(work, site))
+    return main
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(
+    check: Callable[[], bool], timeout: float, what: str, procs: list[subprocess.Popen]
+) -> None:
+    """Poll check() until true; AssertionError if a process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in procs:
+            if proc.poll() is not None:
+                raise AssertionError(f"{what}: {proc.args[0]} exited with {proc.returncode}")
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{what}: not ready after {timeout} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 10 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

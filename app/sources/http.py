@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
 from app.sources import SourceError
@@ -25,6 +26,15 @@ class BoundedRetry(Retry):
         if retry_after is None:
             return None
         return min(retry_after, self.max_retry_after)
+
+
+def _describe(exc: requests.RequestException) -> str:
+    """The root cause in one line, not urllib3's nested retry wrapper."""
+    reason = exc.args[0] if exc.args else exc
+    if isinstance(reason, MaxRetryError) and reason.reason is not None:
+        reason = reason.reason
+    kind = "timed out" if isinstance(exc, requests.Timeout) else "request failed"
+    return f"{kind} after retries: {type(reason).__name__}: {reason}"
 
 
 class Fetcher:
@@ -76,7 +86,7 @@ class Fetcher:
                     raise SourceError(f"{resp.url}: HTTP {resp.status_code}, expected 200")
                 return self._read_capped(resp)
         except requests.RequestException as exc:
-            raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from exc
+            raise SourceError(f"{url}: {_describe(exc)}") from exc
         finally:
             self._last_request[host] = time.monotonic()
 

@@ -1,4 +1,5 @@
-"""The devalue decoder: real fixtures, every literal form, every page form, bad input."""
+"""The devalue decoder and SvelteKit page extraction: real fixtures, every literal form,
+every page form, bad input."""
 
 import json
 import math
@@ -8,14 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.sources.devalue import (
-    Deferred,
-    DevalueError,
-    data_json_values,
-    extract_page_data,
-    parse_stringified,
-    parse_uneval,
-)
+from app.sources.devalue import Deferred, DevalueError, parse_stringified, parse_uneval
+from app.sources.sveltekit import data_json_values, extract_page_data
 from tests.conftest import fixture_text
 from tests.devalue_writer import js_number, kit_page, make_rows, node, stringify, uneval
 

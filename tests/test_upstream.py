@@ -526,6 +526,12 @@ def devalue():
     return pytest.importorskip("app.sources.devalue")
 
 
+@pytest.fixture
+def sveltekit():
+    """The project's page-data extraction (app/sources/sveltekit.py)."""
+    return pytest.importorskip("app.sources.sveltekit")
+
+
 def round_trip_value():
     shared = {"k": 0.52, "deep": [1, None, "x"]}
     return {
@@ -545,23 +551,23 @@ def test_decoder_round_trips_uneval_and_stringify(devalue):
 
 
 @pytest.mark.parametrize("form", PAGE_FORMS)
-def test_decoder_round_trips_every_page_form(upstream, fixtures_dataset, form, devalue):
-    values = devalue.extract_page_data(page(upstream, form))
+def test_decoder_round_trips_every_page_form(upstream, fixtures_dataset, form, sveltekit):
+    values = sveltekit.extract_page_data(page(upstream, form))
     pages = [v for v in values if isinstance(v, dict) and "chute" in v]
     assert len(pages) == 1
     data = pages[0]
     assert data["chute"] == fixtures_dataset.chute(QWEN)
     rows = values[-1] if form == "streamed" else data["stats"]
     assert rows == fixtures_dataset.stats()
-    catalogue = devalue.extract_page_data(page(upstream, form, "/app"))
+    catalogue = sveltekit.extract_page_data(page(upstream, form, "/app"))
     envelopes = [v["chutes"] for v in catalogue if isinstance(v, dict) and "chutes" in v]
     envelope = catalogue[-1] if form == "streamed" else envelopes[0]
     assert envelope["items"] == fixtures_dataset.chutes
 
 
-def test_decoder_round_trips_data_json(client, fixtures_dataset, devalue):
+def test_decoder_round_trips_data_json(client, fixtures_dataset, sveltekit):
     text = client.get(f"/app/chute/{QWEN}/__data.json").get_data(as_text=True)
-    values = devalue.data_json_values(text)
+    values = sveltekit.data_json_values(text)
     assert values[-1] == {
         "chute": fixtures_dataset.chute(QWEN),
         "stats": fixtures_dataset.stats(),
@@ -569,11 +575,11 @@ def test_decoder_round_trips_data_json(client, fixtures_dataset, devalue):
     }
 
 
-def test_decoder_round_trips_synthetic_pages(devalue):
+def test_decoder_round_trips_synthetic_pages(sveltekit):
     data = Dataset.synthetic(40, 31, today=date(2026, 10, 3), seed=5)
     upstream = make_upstream_app(data, "hoisted")
     chute_id = data.models[0]["chute_id"]
-    values = devalue.extract_page_data(page(upstream, "hoisted", f"/app/chute/{chute_id}"))
+    values = sveltekit.extract_page_data(page(upstream, "hoisted", f"/app/chute/{chute_id}"))
     assert values[-1]["stats"] == data.stats()
 
 
@@ -658,7 +664,7 @@ def test_filler_is_lazy_and_exact():
     assert sum(len(piece) for piece in _filler(5, "html")) == 5
 
 
-def test_no_data_script_and_malformed_literal(upstream, client, devalue):
+def test_no_data_script_and_malformed_literal(upstream, client, devalue, sveltekit):
     upstream.faults.add("/app/chute/*", body="no_script", times=1)
     text = client.get(f"/app/chute/{QWEN}?tab=stats").get_data(as_text=True)
     assert "<script>" not in text and "<h1>Qwen/Qwen3-32B-TEE</h1>" in text
@@ -668,7 +674,7 @@ def test_no_data_script_and_malformed_literal(upstream, client, devalue):
     literal = embedded_data(text)
     assert literal.count("{") != literal.count("}")
     with pytest.raises(devalue.DevalueError):
-        devalue.extract_page_data(text)
+        sveltekit.extract_page_data(text)
     # Malformed JSON where JSON is expected is truncated JSON.
     upstream.faults.add("/app/chute/*", body="malformed")
     with pytest.raises(ValueError):

@@ -13,8 +13,9 @@ from datetime import date, datetime
 from typing import Any
 
 from app.sources import CatalogueEntry, SourceError, SourceResult
-from app.sources.devalue import DevalueError, data_json_values, extract_page_data
+from app.sources.devalue import DevalueError
 from app.sources.http import Fetcher
+from app.sources.sveltekit import data_json_values, extract_page_data
 from app.stats import DailyRow, daily_row_from_raw
 
 log = logging.getLogger(__name__)

@@ -5,14 +5,20 @@ import json
 import math
 import random
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from app.sources.devalue import Deferred, DevalueError, parse_stringified, parse_uneval
 from app.sources.sveltekit import data_json_values, extract_page_data
 from tests.conftest import fixture_text
-from tests.devalue_writer import js_number, kit_page, make_rows, node, stringify, uneval
+from tests.upstream import (
+    Dataset,
+    devalue_stringify,
+    devalue_uneval,
+    render_page,
+    render_stats_page,
+)
 
 API_ROWS = json.loads(fixture_text("stats_llm.json"))
 ROW = {
@@ -25,11 +31,18 @@ ROW = {
     "average_tps": 55.12,
     "average_ttft": 0.53,
 }
+CHUTE = {"chute_id": ROW["chute_id"], "name": ROW["name"], "standard_template": "vllm"}
+USER = {"user": None, "authenticated": False}  # the layout node on every page
 ROW_JS = (
     '{chute_id:"ac059e33-eb27-541c-b9a9-24b214036475",name:"Qwen/Qwen3-32B-TEE",'
     'date:"2026-10-02",total_requests:25911,total_input_tokens:47018553,'
     "total_output_tokens:5221960,average_tps:55.12,average_ttft:.53}"
 )
+
+
+def synthetic_rows(n_models: int, days: int) -> list[dict]:
+    """Realistic daily rows: every number form the API sends, `[private]` names, gaps."""
+    return Dataset.synthetic(n_models, days, today=date(2026, 10, 3), seed=7).stats()
 
 
 # -- the real fixtures ---------------------------------------------------------------
@@ -128,25 +141,12 @@ def test_every_number_form_inside_objects_and_arrays():
     assert math.isnan(arr[4]) and arr[5:] == [-math.inf, None]
 
 
-def test_numbers_round_trip_through_javascript_printing():
+def test_numbers_round_trip_through_devalue_printing():
     rng = random.Random(1234)
     samples = [rng.uniform(-1, 1) * 10 ** rng.randint(-12, 25) for _ in range(2000)]
     samples += [0.1, 0.000001, 1e-7, 123e-20, 1e21, 5e-324, 1.7976931348623157e308]
     for x in samples:
-        assert parse_uneval(js_number(x)) == x, js_number(x)
-
-
-def test_the_writer_prints_numbers_like_javascript():
-    # Guards the test helper itself against drifting from devalue's output.
-    assert [js_number(x) for x in (0.52, -0.25, 1e-7, 1e21, 100.0, 0.000001, -0.0)] == [
-        ".52",
-        "-.25",
-        "1e-7",
-        "1e+21",
-        "100",
-        ".000001",
-        "-0",
-    ]
+        assert parse_uneval(devalue_uneval(x)) == x, devalue_uneval(x)
 
 
 def test_strings_and_escapes():
@@ -244,11 +244,11 @@ def test_hoisted_row_shared_by_two_lists():
     assert value["stats"][1] is not value["latest"]
 
 
-def test_writer_hoists_like_devalue_and_the_parser_undoes_it():
+def test_devalue_hoisting_is_undone_by_the_parser():
     rows = [dict(ROW, date=f"2026-10-0{d}") for d in (1, 2, 3)]
     data = {"stats": rows, "latest": rows[2], "chart": rows}
-    js = uneval(data)
-    assert js.startswith("(function(a,b){")  # the list (3 uses) and the row (2 uses)
+    js = devalue_uneval(data)
+    assert js.startswith("(function(a,b){")  # the list and the row, both used twice
     assert "}(Array(3),{}))" in js and "a[0]=" in js and "b.chute_id=" in js
     value = parse_uneval(js)
     assert value == data
@@ -320,10 +320,10 @@ def test_strings_with_braces_inside_a_hoisted_body():
     assert value == [{"s": '}{ "}', "}": "{"}] * 2
 
 
-def test_writer_round_trip_of_many_rows():
-    rows = make_rows(30, 4)
+def test_round_trip_of_many_rows():
+    rows = synthetic_rows(30, 4)
     for data in ({"stats": rows}, {"stats": rows, "again": rows[::-1]}):
-        assert parse_uneval(uneval(data)) == data
+        assert parse_uneval(devalue_uneval(data)) == data
 
 
 # -- malformed input -----------------------------------------------------------------
@@ -407,10 +407,10 @@ def test_stringified_roots_and_promises():
     assert parse_stringified([{"p": 1}, ["Promise", 2], 1]) == {"p": Deferred(1)}
 
 
-def test_stringified_writer_round_trip():
-    rows = make_rows(20, 3)
+def test_stringified_round_trip():
+    rows = synthetic_rows(20, 3)
     data = {"stats": rows, "when": datetime(2026, 10, 3, 7, 58, 12, 481000, tzinfo=UTC)}
-    assert parse_stringified(stringify(data)) == data
+    assert parse_stringified(devalue_stringify(data)) == data
 
 
 @pytest.mark.parametrize(
@@ -452,48 +452,49 @@ def test_data_json_redirect_and_garbage():
 
 
 def test_kit_start_page_with_a_hoisted_node():
-    rows = [dict(ROW, date=f"2026-10-0{d}") for d in (1, 2, 3)]
-    data = {"stats": rows, "latest": rows[0]}
-    page = kit_page(f"[null,{node(data)}]")
-    assert "(function(a){" in page
-    assert extract_page_data(page) == [data]
+    rows = [dict(ROW, date=f"2026-10-0{d}") for d in (3, 2, 1)]
+    page, _ = render_stats_page(CHUTE, rows, "hoisted")
+    assert "(function(a,b){" in page and "}(Array(3),{}))" in page
+    user, data = extract_page_data(page)
+    assert user == USER
+    assert data == {"chute": CHUTE, "stats": rows, "tab": "stats", "latest": rows[0], "chart": rows}
+    assert data["chart"] is data["stats"] and data["latest"] is data["stats"][0]
 
 
 def test_streamed_values_after_the_document():
-    rows = [dict(ROW, date=f"2026-10-0{d}") for d in (1, 2)]
-    data = (
-        '[null,{type:"data",data:{stats:__sveltekit_1qmvh4f.defer(1),'
-        "more:__sveltekit_1qmvh4f.defer(2)},uses:{}}]"
-    )
-    streamed = (
-        f"<script>__sveltekit_1qmvh4f.resolve(1, () => [{uneval(rows)}])</script>\n"
+    rows = [dict(ROW, date=f"2026-10-0{d}") for d in (2, 1)]
+    document, chunks = render_stats_page(CHUTE, rows, "streamed")
+    # The arrow form is what the renderer streams; an error in it, and the object form
+    # with and without an error, are written by hand.
+    more = (
         '<script>__sveltekit_1qmvh4f.resolve(2, () => [,{message:"Internal Error"}])</script>\n'
-        f"<script>__sveltekit_1qmvh4f.resolve({{id:3,data:{uneval(rows[:1])},error:void 0}})"
-        "</script>\n"
+        f"<script>__sveltekit_1qmvh4f.resolve({{id:3,data:{devalue_uneval(rows[:1])},"
+        "error:void 0})</script>\n"
         '<script>__sveltekit_1qmvh4f.resolve({id:4,data:void 0,error:{message:"x"}})</script>\n'
     )
-    page = kit_page(data, after_html=streamed)
-    assert page.index("</html>") < page.index(".resolve(")
+    page = document + "".join(chunks) + more
+    assert page.index("</html>") < page.index(".resolve(1, () => [")
     values = extract_page_data(page)
-    assert values == [{"stats": Deferred(1), "more": Deferred(2)}, rows, rows[:1]]
+    assert values == [USER, {"chute": CHUTE, "stats": Deferred(1), "tab": "stats"}, rows, rows[:1]]
 
 
 def test_streamed_transport_decode_form():
-    page = kit_page(
-        "[null]",
-        after_html="<script>__sveltekit_x.resolve(1, (app) => [app.decode('Row', {n:1})])</script>",
+    page = (
+        render_page("[null]")
+        + "<script>__sveltekit_x.resolve(1, (app) => [app.decode('Row', {n:1})])</script>"
     )
     assert extract_page_data(page) == [{"n": 1}]
 
 
 def test_legacy_const_data_with_quoted_wrapper_keys():
+    data = devalue_uneval({"stats": [ROW]})
     page = f"""<!doctype html><html><body><div>
 <script>
   {{
     __sveltekit_abc = {{ env: {{}}, base: new URL(".", location).pathname.slice(0, -1) }};
     const element = document.currentScript.parentElement;
     // a comment with data: [1] that must not be read
-    const data = [null,{{"type":"data","data":{uneval({"stats": [ROW]})},"uses":{{"url":1}}}}];
+    const data = [null,{{"type":"data","data":{data},"uses":{{"url":1}}}}];
     Promise.all([import("./start.js"), import("./app.js")]).then(([kit, app]) => {{
       kit.start(app, element, {{ node_ids: [0, 2], data, form: null, error: null }});
     }});
@@ -518,9 +519,9 @@ def test_app_start_and_older_hydrate_forms():
 
 
 def test_data_keys_outside_the_start_call_are_ignored():
-    page = kit_page(
+    page = render_page(
         '[{type:"data",data:{ok:1},uses:{}}]',
-        before='<script>window.config = {data: ["not page data"]};</script>',
+        main='<main>rendered</main><script>window.config = {data: ["not page data"]};</script>',
     )
     assert extract_page_data(page) == [{"ok": 1}]
 
@@ -532,7 +533,7 @@ def test_server_fetch_replays_are_included():
         + json.dumps({"status": 200, "statusText": "", "headers": {}, "body": body})
         + "</script>"
     )
-    page = kit_page("[null]", before=fetched)
+    page = render_page("[null]", main="<main>rendered</main>" + fetched)
     assert extract_page_data(page) == [[ROW]]
 
 
@@ -548,7 +549,7 @@ def test_page_without_a_data_script():
 
 
 def test_page_with_a_malformed_literal():
-    page = kit_page('[null,{type:"data",data:{stats:[{a:1,,}]},uses:{}}]')
+    page = render_page('[null,{type:"data",data:{stats:[{a:1,,}]},uses:{}}]')
     with pytest.raises(DevalueError) as info:
         extract_page_data(page)
     message = str(info.value)
@@ -565,8 +566,11 @@ def test_page_with_a_malformed_literal():
 def test_nine_thousand_rows_decode_quickly():
     # The target is well under 150 ms on the 2-core build box; the bound here only
     # catches a regression to quadratic or pathological behaviour on a slow runner.
-    rows = make_rows(300, 30)
-    page = kit_page(f"[null,{node({'stats': rows, 'again': rows[::-1]})}]")
+    rows = synthetic_rows(340, 31)
+    assert len(rows) > 9000
+    # Every row is referenced twice, so devalue hoists all of them into one IIFE.
+    node = {"type": "data", "data": {"stats": rows, "again": rows[::-1]}, "uses": {"url": 1}}
+    page = render_page(f"[null,{devalue_uneval(node)}]")
     started = time.perf_counter()
     values = extract_page_data(page)
     elapsed = time.perf_counter() - started

@@ -19,7 +19,7 @@ from app.sources.pages import (
 )
 from app.stats import DailyRow, daily_row_from_raw
 from tests.conftest import fixture_text
-from tests.devalue_writer import kit_page, node, stringify
+from tests.upstream import render_app_page, render_data_json, render_page, render_stats_page
 
 API_ROWS = json.loads(fixture_text("stats_llm.json"))
 QWEN = "ac059e33-eb27-541c-b9a9-24b214036475"
@@ -53,20 +53,19 @@ def chute(chute_id: str, template: str | None = "vllm", **extra) -> dict:
 
 def test_catalogue_keeps_vllm_once_and_tolerates_missing_fields():
     shared = chute("c-1", image={"name": "vllm-0.9"})
-    data = {
-        "featured": [shared],
-        "items": [
-            shared,  # hoisted: the same object twice
-            chute("c-1", image={"name": "other"}),  # a later duplicate by id
-            chute("c-2", image="SGLang-tee", current_estimated_price={"per_million_tokens": {}}),
-            chute("c-3", image={"name": "custom"}, current_estimated_price={"usd": 1}),
-            chute("c-4", template="diffusion"),
-            chute("c-5", template=None),
-            {"chute_id": "c-6", "name": "no template key"},
-            chute("c-7", current_estimated_price=price(-1, math.nan)),
-        ],
-    }
-    assert parse_catalogue(kit_page(f"[{node(data)}]")) == [
+    items = [
+        shared,  # also `featured` in the hoisted form: the same object twice
+        chute("c-1", image={"name": "other"}),  # a later duplicate by id
+        chute("c-2", image="SGLang-tee", current_estimated_price={"per_million_tokens": {}}),
+        chute("c-3", image={"name": "custom"}, current_estimated_price={"usd": 1}),
+        chute("c-4", template="diffusion"),
+        chute("c-5", template=None),
+        {"chute_id": "c-6", "name": "no template key"},
+        chute("c-7", current_estimated_price=price(-1, math.nan)),
+    ]
+    page, _ = render_app_page({"items": items}, "hoisted")
+    assert "(function(a,b,c){" in page
+    assert parse_catalogue(page) == [
         CatalogueEntry("c-1", "org/c-1", engine="vllm"),
         CatalogueEntry("c-2", "org/c-2", engine="sglang"),
         CatalogueEntry("c-3", "org/c-3"),
@@ -122,7 +121,7 @@ def test_stats_rows_cleaning_dates_and_duplicates():
 
 def test_stats_page_malformed():
     with pytest.raises(DevalueError, match="offset"):
-        parse_stats_page(kit_page('[{type:"data",data:{stats:[{a:}]}}]'))
+        parse_stats_page(render_page('[{type:"data",data:{stats:[{a:}]}}]'))
 
 
 # -- fetch_pages over loopback HTTP ------------------------------------------------------
@@ -146,12 +145,12 @@ def raw_row(chute_id: str, day: str, tps: float = 50.5) -> dict:
 def app_page(ids: list[str]) -> str:
     items = [chute(cid, image={"name": "vllm-tee"}) for cid in ids]
     items.insert(1, chute("ffffffff-not-an-llm", template="diffusion"))
-    return kit_page(f"[null,{node({'chutes': {'items': items[::-1]}})}]")
+    return render_app_page({"items": items[::-1]})[0]
 
 
 def stats_page(*chute_ids: str) -> str:
     rows = [raw_row(cid, day) for cid in chute_ids for day in ("2026-10-02", "2026-10-01")]
-    return kit_page(f"[null,{node({'stats': rows, 'tab': 'stats'})}]")
+    return render_stats_page(chute(chute_ids[0]), rows)[0]
 
 
 @pytest.fixture
@@ -275,7 +274,7 @@ def test_a_failing_page_is_skipped_and_the_others_kept(httpserver):
 def test_a_page_with_no_rows_is_an_error_naming_the_url(upstream):
     upstream.clear_all_handlers()
     upstream.expect_request("/app").respond_with_data(app_page(IDS), content_type="text/html")
-    empty = kit_page(f"[null,{node({'stats': [], 'tab': 'stats'})}]")
+    empty, _ = render_stats_page(chute(IDS[0]), [])
     serve_stats(upstream, IDS[0], empty)
     serve_stats(upstream, IDS[1], stats_page(IDS[1]))
     result = run(upstream, offset=0, BATCH_SIZE=2)
@@ -290,11 +289,7 @@ def test_page_without_data_script_falls_back_to_data_json(httpserver):
     httpserver.expect_request("/app").respond_with_data(app_page(IDS), content_type="text/html")
     serve_stats(httpserver, IDS[0], "<html><body>no script here</body></html>")
     rows = [raw_row(IDS[0], "2026-10-02", tps=42.25)]
-    data_json = (
-        '{"type":"data","nodes":[null,{"type":"data","data":'
-        + stringify({"stats": rows})
-        + ',"uses":{}}]}\n'
-    )
+    data_json = render_data_json({"stats": rows}, {})
     httpserver.expect_request(f"/app/chute/{IDS[0]}/__data.json").respond_with_data(
         data_json, content_type="application/json"
     )
@@ -326,7 +321,7 @@ def test_catalogue_http_failure(httpserver):
 
 
 def test_catalogue_without_llms(httpserver):
-    page = kit_page(f"[{node({'items': [chute('c-1', template='diffusion')]})}]")
+    page, _ = render_app_page({"items": [chute("c-1", template="diffusion")]})
     httpserver.expect_request("/app").respond_with_data(page, content_type="text/html")
     with pytest.raises(SourceError, match=r"/app: no chutes with standard_template 'vllm'"):
         run(httpserver, offset=0)

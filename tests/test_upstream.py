@@ -34,6 +34,7 @@ from tests.upstream import (
     js_number,
     make_upstream_app,
     render_app_page,
+    render_page,
     serve,
 )
 
@@ -125,6 +126,15 @@ def test_app_page_renders_the_fixture_byte_for_byte():
     document, chunks = render_app_page(json.loads(fixture("chutes_list.json")))
     assert document == fixture("sveltekit_app_page.html")
     assert chunks == []
+
+
+def test_render_page_puts_any_literal_in_the_real_document():
+    real = fixture("sveltekit_app_page.html")
+    main = real[real.index("<main") : real.index("</main>") + len("</main>")]
+    assert render_page(embedded_data(real), main) == real
+    hand_made = render_page("[null,{a:1,,}]", main="<main></main><script>x()</script>")
+    assert "\t\t\t\t\t\t\tdata: [null,{a:1,,}],\n" in hand_made
+    assert hand_made.index("<script>x()</script>") < hand_made.index("kit.start(")
 
 
 def test_uneval_reproduces_the_real_serializer_output():

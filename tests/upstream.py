@@ -847,6 +847,14 @@ def _synthetic(n_models: int, days: int, today: date, seed: int) -> Dataset:
 # ---------------------------------------------------------------------------------------
 
 KIT_GLOBAL = "__sveltekit_1qmvh4f"
+# Where the `/app` page sits and which route node it loads.
+_APP_ROUTE: dict[str, Any] = {
+    "prefix": "./",
+    "base": ".",
+    "node_file": "12.BxN4r6Qa.js",
+    "node_ids": [0, 3, 12],
+    "title": "Chutes",
+}
 _USER_NODE: dict[str, Any] = {
     "type": "data",
     "data": {"user": None, "authenticated": False},
@@ -984,25 +992,47 @@ def _serialise_nodes(nodes: list[dict[str, Any] | None], legacy: bool) -> tuple[
 
 def _page(
     *,
+    nodes: list[dict[str, Any] | None],
+    page_form: str,
+    script: str = "ok",
+    **route: Any,
+) -> tuple[str, list[str]]:
+    """A whole SvelteKit document; script is "ok", "missing" or "malformed"."""
+    legacy = page_form == "legacy"
+    data, chunks = _serialise_nodes(nodes, legacy=legacy)
+    if script == "malformed":
+        data = data[: len(data) // 2]  # a literal cut off mid-value: unbalanced, unparsable
+    document = _document(**route, data=None if script == "missing" else data, legacy=legacy)
+    return document, chunks
+
+
+def _document(
+    *,
     prefix: str,
     base: str,
     node_file: str,
     node_ids: list[int],
     title: str,
     main: str,
-    nodes: list[dict[str, Any] | None],
-    page_form: str,
-    script: str = "ok",
-) -> tuple[str, list[str]]:
-    """A whole SvelteKit document; script is "ok", "missing" or "malformed"."""
-    data, chunks = _serialise_nodes(nodes, legacy=page_form == "legacy")
-    if script == "malformed":
-        data = data[: len(data) // 2]  # a literal cut off mid-value: unbalanced, unparsable
+    data: str | None,
+    legacy: bool = False,
+) -> str:
+    """The document around a `data` literal (verbatim); None leaves the script out."""
     parts = [_head(prefix, node_file, title), _body_open(main), "\t\t\t"]
-    if script != "missing":
-        parts.append(_kit_script(base, prefix, node_ids, data, legacy=page_form == "legacy"))
+    if data is not None:
+        parts.append(_kit_script(base, prefix, node_ids, data, legacy=legacy))
     parts += ["\t\t</div>", "\t</body>", "</html>", ""]
-    return "\n".join(parts), chunks
+    return "\n".join(parts)
+
+
+def render_page(data: str, main: str = "<main></main>") -> str:
+    """An `/app`-shaped SvelteKit 2 document whose `kit.start` gets `data` verbatim.
+
+    For literals the page renderers would never write (hand-made, malformed, with extra
+    nodes); `main` is the server-rendered markup ahead of the bootstrap script, and may
+    hold other `<script>`s. Streamed chunks go after the returned text, as served.
+    """
+    return _document(**_APP_ROUTE, main=main, data=data)
 
 
 def _fmt_int(value: int | None) -> str:
@@ -1038,17 +1068,7 @@ def render_app_page(
     elif page_form == "streamed":
         data = {"chutes": _Deferred(envelope)}
     nodes = [_USER_NODE, None, {"type": "data", "data": data, "uses": {"url": 1}}]
-    return _page(
-        prefix="./",
-        base=".",
-        node_file="12.BxN4r6Qa.js",
-        node_ids=[0, 3, 12],
-        title="Chutes",
-        main=main,
-        nodes=nodes,
-        page_form=page_form,
-        script=script,
-    )
+    return _page(**_APP_ROUTE, main=main, nodes=nodes, page_form=page_form, script=script)
 
 
 def render_stats_page(

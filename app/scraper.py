@@ -153,7 +153,10 @@ def _locked_run(
         except SourceError as exc:
             return RunOutcome("failed", f"no data: {exc}", source=source, errors=[str(exc)])
         known = {entry.chute_id for entry in result.catalogue}
-        rows = [row for row in result.rows if row.chute_id in known]
+        # A row dated after tomorrow (UTC) is an upstream glitch: history is kept
+        # forever, so storing it would pin the model's latest figures to that day for good.
+        horizon = (today + timedelta(days=1)).isoformat()
+        rows = [row for row in result.rows if row.chute_id in known and row.date <= horizon]
         refreshed = result.refreshed & known
         figures = compute_figures(conn, rows, int(config["MIN_REQUESTS"]))
         status = "partial" if result.errors else "ok"

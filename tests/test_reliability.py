@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from app import create_app, db
 from app.scraper import RunOutcome, run_scrape
 from tests.seed import seed, simple_model
-from tests.upstream import Dataset, UpstreamApp, make_upstream_app, serve
+from tests.upstream import Dataset, UpstreamApp, make_row, make_upstream_app, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -474,6 +474,28 @@ def test_garbage_numbers_are_stored_as_no_data(db_path, source):
     client = create_app({"TESTING": True, "DATABASE": db_path}).test_client()
     assert client.get("/api/models").status_code == 200
     assert client.get("/").status_code == 200
+
+
+class UnfilteredStatsUpstream(UpstreamApp):
+    """The stand-in, except the stats API ignores start_date/end_date (sends every row)."""
+
+    def _stats(self, args, empty: bool):
+        return super()._stats({}, empty)
+
+
+@pytest.mark.parametrize("source", ["api", "html"])
+def test_rows_dated_in_the_future_are_not_stored(db_path, source):
+    chute_id = ids_with_rows(BASE_DATASET)[0]
+    glitch = make_row(chute_id, "glitch", "2999-01-01", 5000, 10**6, 10**5, 199.0, 0.5)
+    upstream_app = UnfilteredStatsUpstream(replace(BASE_DATASET, rows=[*BASE_DATASET.rows, glitch]))
+    with serve(upstream_app) as base:
+        assert scrape(db_path, base, source).status == "ok"
+
+    # Kept, the row would make 2999-01-01 this model's "latest day" for good.
+    model = model_row(db_path, chute_id)
+    assert model["latest_date"] <= TODAY.isoformat()
+    assert model["latest_tps"] != 199.0
+    assert all(day["date"] <= TODAY.isoformat() for day in history(db_path, chute_id))
 
 
 # --- an oversized answer, in a real scraper process ------------------------------------

@@ -1,13 +1,15 @@
 """Serialised API bodies, cached per data version and served with HTTP validators."""
 
+import functools
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypedDict
 
-from flask import Response, request
+from flask import Response
+from werkzeug.http import http_date, quote_etag
 
-from app.cache import cache, data_version
+from app.cache import cache, data_version, make_conditional
 from app.leaderboard import today_utc
 
 DATA_CACHE_CONTROL = "public, max-age=300"
@@ -58,13 +60,23 @@ def parse_utc(text: str | None) -> datetime | None:
 def conditional_response(entry: Body) -> Response:
     """A 200 (or 304 for a matching If-None-Match / If-Modified-Since) for a cached body."""
     response = Response(entry["body"], mimetype=entry["mimetype"])
-    response.set_etag(entry["etag"])
-    last_modified = parse_utc(entry["last_modified"])
-    if last_modified is not None:
+    response.headers.extend(_entry_headers(entry["etag"], entry["last_modified"]))
+    return make_conditional(response)
+
+
+@functools.lru_cache(maxsize=512)
+def _entry_headers(etag: str, last_modified: str | None) -> tuple[tuple[str, str], ...]:
+    """The headers of a cached body, built once per body rather than once per request
+    (the same values set_etag, the last_modified setter and vary.add produce)."""
+    headers = [("ETag", quote_etag(etag))]
+    moment = parse_utc(last_modified)
+    if moment is not None:
         # HTTP dates have whole seconds; keeping microseconds would defeat If-Modified-Since.
-        response.last_modified = last_modified.replace(microsecond=0)
-    response.headers["Cache-Control"] = DATA_CACHE_CONTROL
-    # Public, read-only, no credentials: let other sites' scripts read it.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.vary.add("Accept-Encoding")
-    return response.make_conditional(request)
+        headers.append(("Last-Modified", http_date(moment.replace(microsecond=0))))
+    headers += [
+        ("Cache-Control", DATA_CACHE_CONTROL),
+        # Public, read-only, no credentials: let other sites' scripts read it.
+        ("Access-Control-Allow-Origin", "*"),
+        ("Vary", "Accept-Encoding"),
+    ]
+    return tuple(headers)

@@ -29,6 +29,10 @@ SECURITY_HEADERS = {
 def init_app(app: Flask) -> None:
     @app.after_request
     def add_security_headers(response: Response) -> Response:
+        # Same as headers.setdefault() per header, but one pass over the headers instead
+        # of two per name (five setdefaults were a large part of a cached API request).
+        present = {name.lower() for name in response.headers.keys()}  # noqa: SIM118
         for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+            if name.lower() not in present:
+                response.headers.add(name, value)
         return response

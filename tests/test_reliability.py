@@ -280,6 +280,7 @@ FAULTS = [
 def test_faulty_upstream_fails_the_run_and_keeps_every_figure(
     db_path, stand_in, stored, source, pattern, fault, overrides, fragments
 ):
+    """Bad statuses and bad bodies: a failed run naming the URL and the fault; no figure moves."""
     upstream_app, base = stand_in
     upstream_app.faults.add(pattern, **fault)
 
@@ -290,6 +291,7 @@ def test_faulty_upstream_fails_the_run_and_keeps_every_figure(
 
 @pytest.mark.parametrize("source", ["api", "html", "auto"])
 def test_connection_refused_fails_fast(db_path, stored, source):
+    """Nothing listening: every source fails at once, retries included, data kept."""
     dead = closed_url()
     started = time.monotonic()
 
@@ -302,6 +304,7 @@ def test_connection_refused_fails_fast(db_path, stored, source):
 
 
 def test_unresolvable_host_fails_fast(db_path, stored):
+    """A name that does not resolve fails in well under a second here, data kept."""
     # .invalid never resolves (RFC 2606); locally that is an immediate NXDOMAIN.
     base = "http://nonexistent.invalid"
     started = time.monotonic()
@@ -315,6 +318,7 @@ def test_unresolvable_host_fails_fast(db_path, stored):
 
 @pytest.mark.parametrize(("source", "path"), [("api", "/v1/models"), ("html", "/app")])
 def test_stalled_read_times_out_with_bounded_retries(db_path, stand_in, stored, source, path):
+    """An upstream that stops answering costs HTTP_TIMEOUT per try, not forever."""
     upstream_app, base = stand_in
     upstream_app.faults.add(path, delay=3)
     started = time.monotonic()
@@ -328,6 +332,7 @@ def test_stalled_read_times_out_with_bounded_retries(db_path, stand_in, stored, 
 
 
 def test_429_retry_after_is_honoured_then_the_run_fails_in_bounds(db_path, stand_in, stored):
+    """Persistent 429: Retry-After waited between tries, then a bounded failure."""
     upstream_app, base = stand_in
     upstream_app.faults.add("/v1/models", status=429, retry_after=1)
     started = time.monotonic()
@@ -343,6 +348,7 @@ def test_429_retry_after_is_honoured_then_the_run_fails_in_bounds(db_path, stand
 
 
 def test_transient_429_is_retried_and_the_run_succeeds(db_path, stand_in, stored):
+    """A brief 429 is absorbed by the retries: the run still stores data."""
     upstream_app, base = stand_in
     upstream_app.faults.add("/invocations/stats/llm", status=429, retry_after=1, times=2)
 
@@ -362,6 +368,7 @@ def test_transient_429_is_retried_and_the_run_succeeds(db_path, stand_in, stored
     ],
 )
 def test_auto_falls_back_to_the_pages_and_stores_data(db_path, stand_in, stored, api_fault):
+    """`auto`: when the JSON API fails, the web pages supply the run's data."""
     upstream_app, base = stand_in
     path = "/v1/models" if "status" in api_fault else "/invocations/stats/llm"
     upstream_app.faults.add(path, **api_fault)
@@ -395,6 +402,7 @@ class OwnRowsUpstream(UpstreamApp):
 
 
 def test_malformed_page_skips_that_model_only(db_path):
+    """One broken stats page: that model keeps its old rows, the rest update."""
     upstream_app = OwnRowsUpstream(BASE_DATASET)
     victim = ids_with_rows(BASE_DATASET)[0]
     with serve(upstream_app) as base:
@@ -442,6 +450,7 @@ def bad_values_dataset() -> tuple[Dataset, dict[str, dict]]:
 
 @pytest.mark.parametrize("source", ["api", "html"])
 def test_garbage_numbers_are_stored_as_no_data(db_path, source):
+    """null, strings, negatives, booleans, 1e12 in numeric fields: NULL, never a crash."""
     dataset, victims = bad_values_dataset()
     with serve(make_upstream_app(dataset)) as base:
         outcome = scrape(db_path, base, source)
@@ -485,6 +494,7 @@ class UnfilteredStatsUpstream(UpstreamApp):
 
 @pytest.mark.parametrize("source", ["api", "html"])
 def test_rows_dated_in_the_future_are_not_stored(db_path, source):
+    """A row dated 2999-01-01 is a glitch, not the model's newest day."""
     chute_id = ids_with_rows(BASE_DATASET)[0]
     glitch = make_row(chute_id, "glitch", "2999-01-01", 5000, 10**6, 10**5, 199.0, 0.5)
     upstream_app = UnfilteredStatsUpstream(replace(BASE_DATASET, rows=[*BASE_DATASET.rows, glitch]))
@@ -532,6 +542,7 @@ def run_measured(env: dict[str, str]) -> tuple[int, str, float]:
 @pytest.mark.slow
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
 def test_100mb_answer_is_capped_not_loaded(db_path, stand_in, stored, declared):
+    """A 100 MB answer stops at HTTP_MAX_BYTES; the scraper's memory barely moves."""
     upstream_app, base = stand_in
     size, cap = 100 * 1024 * 1024, 8 * 1024 * 1024
     env = scrape_env(db_path, base, HTTP_MAX_BYTES=cap)
@@ -625,12 +636,14 @@ def versions_in(models: list[dict]) -> set[int]:
 
 @pytest.mark.slow
 def test_gunicorn_serves_complete_snapshots_while_scrapes_land(db_path, tmp_path):
+    """2 gunicorn workers under load while 4 scrapes land: only 2xx, no locks, no torn data."""
     dataset = Dataset.synthetic(40, today=TODAY, seed=5)
     versions = [shifted(dataset, k) for k in range(5)]
     upstream_app = make_upstream_app(versions[0])
     problems: list[str] = []
     seen: list[int] = []
     counts = {"api": 0, "page": 0}
+    lock = threading.Lock()
     stop = threading.Event()
 
     def load(base: str, worker: int) -> None:
@@ -646,7 +659,8 @@ def test_gunicorn_serves_complete_snapshots_while_scrapes_land(db_path, tmp_path
             if b"database is locked" in body:
                 problems.append(f"{path}: database is locked")
             if path == "/api/models":
-                counts["api"] += 1
+                with lock:
+                    counts["api"] += 1
                 try:
                     models = json.loads(body)
                 except ValueError:
@@ -657,7 +671,8 @@ def test_gunicorn_serves_complete_snapshots_while_scrapes_land(db_path, tmp_path
                     problems.append(f"mixed or partial snapshot: {found}, {len(models)} models")
                 seen.extend(found)
             else:
-                counts["page"] += 1
+                with lock:
+                    counts["page"] += 1
 
     with serve(upstream_app) as upstream_base:
         env = scrape_env(db_path, upstream_base)
@@ -709,6 +724,7 @@ def test_gunicorn_serves_complete_snapshots_while_scrapes_land(db_path, tmp_path
 
 @pytest.mark.slow
 def test_two_scrapes_at_once_one_runs_the_other_exits_cleanly(db_path):
+    """Timer and manual run together: one scrapes, the other exits 0 and says why."""
     upstream_app = make_upstream_app(BASE_DATASET)
     # The catalogue answers slowly, so the first run holds the lock for ~1.5 s.
     upstream_app.faults.add("/v1/models", delay=1.5)
@@ -836,6 +852,7 @@ def kill_scrape_at_random(env: dict[str, str], rng: random.Random, in_write: boo
 
 @pytest.mark.slow
 def test_sigkill_at_random_points_leaves_previous_or_next_state(tmp_path, db_path):
+    """SIGKILL anywhere, inside the write too: the old state or the new one, never a mix."""
     seed_ = int(os.environ.get("RELIABILITY_SEED", random.randrange(10**6)))
     rng = random.Random(seed_)
     print(f"kill schedule seed {seed_} (RELIABILITY_SEED to replay)")
@@ -982,6 +999,7 @@ def raw_get(app, path: str, query: str):
 )
 @given(path=PATH, query=QUERY, repeat=st.booleans())
 def test_fuzzed_paths_and_queries_never_500(fuzz_app, path, query, repeat):
+    """Any path, any query string: never a 500; /api errors are JSON 4xx."""
     if repeat and query:
         query = f"{query}&{query}"  # every parameter repeated
     response = raw_get(fuzz_app, path, query)
@@ -1044,6 +1062,7 @@ def site_listing(db_path: str) -> tuple[list[str], str]:
 
 @pytest.mark.parametrize("source", ["api", "html"])
 def test_renamed_departed_and_returning_models_keep_their_history(db_path, source):
+    """Rename, leave, return: one row per chute_id, its history never lost."""
     renamed_id, gone_id = ids_with_rows(BASE_DATASET)[:2]
     new_name = "acme/Renamed-Model-9000B-TEE"
     upstream_app = make_upstream_app(BASE_DATASET)

@@ -1,0 +1,514 @@
+"""`make bench`: parsing speed, a scrape run's CPU time, serving throughput, memory and
+page weight, printed as a table and written to bench/results.md.
+
+Numbers, not assertions: every row says whether its goal is met and, if not, why. The
+machine is small (2 cores) and may be shared, so serving figures are ratios to a
+baseline measured back to back in the same run, interleaved.
+
+Run from the repository root: `.venv/bin/python -m bench.run [--rounds 2] [--duration 5]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from app import create_app
+from app.scraper import run_scrape
+from app.sources.api import parse_stats
+from app.sources.pages import parse_data_json, parse_stats_page
+from bench import procs
+from tests.deploy_helpers import ROOT, SERVER_NAME
+from tests.upstream import Dataset, render_data_json, render_stats_page
+
+RESULTS = ROOT / "bench" / "results.md"
+PARSE_GOAL_MS = 150.0
+SCRAPE_GOAL_S = 1.5
+APP_RATIO_GOAL = 0.8
+NGINX_RATIO_GOAL = 0.5
+MEMORY_GOAL_MB = 80.0
+PAGE_WEIGHT_GOAL_KB = 100.0
+SERVING_PATHS = ("/", "/api/models")
+MEMORY_REQUESTS = 10_000
+
+
+@dataclass
+class Row:
+    """One line of the results table; met is None for figures given for information."""
+
+    figure: str
+    measured: str
+    goal: str
+    met: bool | None
+    why: str = ""
+
+    def verdict(self) -> str:
+        if self.met is None:
+            return "info"
+        return "met" if self.met else f"**not met**: {self.why}" if self.why else "**not met**"
+
+
+def log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def median_ms(work: Callable[[], Any], runs: int) -> float:
+    """Median wall time of `runs` calls, in ms (one warm-up call first)."""
+    work()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+# --- 1. parsing ------------------------------------------------------------------------
+
+
+def bench_parsing(runs: int) -> list[Row]:
+    """A 30-day answer for 300 chutes in each form the scraper parses."""
+    today = datetime.now(UTC).date()
+    dataset = Dataset.synthetic(300, 31, today, seed=1)
+    rows = dataset.stats(today - timedelta(days=30), today)
+    chute = dataset.chutes[0]
+    api_body = json.dumps(rows, separators=(",", ":")).encode()
+    inline, _ = render_stats_page(chute, rows, "inline")
+    hoisted, _ = render_stats_page(chute, rows, "hoisted")
+    page_data = {"chute": chute, "stats": rows, "tab": "stats"}
+    data_json = render_data_json(page_data, {"params": ["chute_id"], "url": 1})
+    forms: list[tuple[str, int, Callable[[], list]]] = [
+        ("JSON API stats answer (json.loads + parse_stats)", len(api_body),
+         lambda: parse_stats(json.loads(api_body), "bench")),
+        ("SvelteKit stats page, uneval inline (parse_stats_page)", len(inline),
+         lambda: parse_stats_page(inline)),
+        ("SvelteKit stats page, uneval hoisted (parse_stats_page)", len(hoisted),
+         lambda: parse_stats_page(hoisted)),
+        ("SvelteKit __data.json (parse_data_json)", len(data_json),
+         lambda: parse_data_json(data_json)),
+    ]  # fmt: skip
+    out = []
+    for label, size, parse in forms:
+        parsed = len(parse())
+        ms = median_ms(parse, runs)
+        log(f"parse {label}: {ms:.1f} ms")
+        out.append(
+            Row(
+                f"Parse: {label}",
+                f"{ms:.0f} ms median of {runs} ({parsed} rows, {size / 1e6:.1f} MB)",
+                f"< {PARSE_GOAL_MS:.0f} ms",
+                ms < PARSE_GOAL_MS,
+                "parsing is slower than the goal" if ms >= PARSE_GOAL_MS else "",
+            )
+        )
+    return out
+
+
+# --- 2. a scrape run's CPU time, 4. its memory ----------------------------------------
+
+
+def scrape_env(url: str, database: Path) -> dict[str, str]:
+    return {
+        "LEADERBOARD_API_URL": url,
+        "LEADERBOARD_LLM_URL": url,
+        "LEADERBOARD_WEB_URL": url,
+        "LEADERBOARD_DATABASE": str(database),
+        "LEADERBOARD_REQUEST_DELAY": "0",  # loopback: no politeness pause to wait out
+    }
+
+
+@dataclass
+class ChildUsage:
+    cpu_s: float
+    max_rss_mb: float
+    wall_s: float
+    returncode: int
+
+
+def run_scrape_py(env: dict[str, str], *args: str) -> ChildUsage:
+    """scrape.py as a grandchild, measured by bench.rusage (see there why)."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.rusage", sys.executable, "scrape.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    usage = json.loads(proc.stdout)
+    return ChildUsage(
+        cpu_s=usage["cpu_s"],
+        max_rss_mb=usage["max_rss_kib"] * 1024 / 1e6,
+        wall_s=time.perf_counter() - start,
+        returncode=usage["returncode"],
+    )
+
+
+def bench_scrape(work: Path, runs: int) -> tuple[list[Row], list[Row]]:
+    """CPU rows and memory rows of scrape runs against a 300-model stand-in."""
+    with procs.upstream(300, work / "upstream-300.log") as url:
+        database = work / "scrape.sqlite3"
+        env = scrape_env(url, database)
+        first = run_scrape_py(env, "--source", "api")
+        log(f"scrape.py --source api (empty DB): {first.cpu_s:.2f} s CPU, rc {first.returncode}")
+        # The goal figure: process CPU time of run_scrape alone (interpreter start-up and
+        # imports excluded), every 10 minutes' case: the DB already holds the window.
+        config = create_app({"DATABASE": str(database), **_config(env)}).config
+        times, message = [], ""
+        for _ in range(runs):
+            start = time.process_time()
+            outcome = run_scrape(config, source="api")
+            times.append(time.process_time() - start)
+            message = outcome.message
+        api_cpu = statistics.median(times)
+        log(f"run_scrape(source=api): {api_cpu:.3f} s CPU ({message})")
+        steady = run_scrape_py(env, "--source", "api")
+        html = run_scrape_py(env, "--source", "html", "--all")
+        log(f"scrape.py --source html --all: {html.cpu_s:.2f} s CPU, {html.wall_s:.1f} s wall")
+    rows_count = re.search(r"with (\d+) daily rows", message)
+    detail = f"{rows_count.group(1)} rows" if rows_count else message
+    cpu_rows = [
+        Row(
+            "Scrape run CPU, source=api: run_scrape in-process (300 models x 31 days)",
+            f"{api_cpu:.2f} s median of {runs} ({detail})",
+            f"< {SCRAPE_GOAL_S} s",
+            api_cpu < SCRAPE_GOAL_S,
+            "" if api_cpu < SCRAPE_GOAL_S else "see the profile in the report",
+        ),
+        Row(
+            "Scrape run CPU, source=api: whole scrape.py process (start-up + imports too)",
+            f"{steady.cpu_s:.2f} s (first run into an empty DB: {first.cpu_s:.2f} s)",
+            "info",
+            None,
+        ),
+        Row(
+            "Scrape run CPU, source=html --all: whole scrape.py process",
+            f"{html.cpu_s:.2f} s ({html.wall_s:.1f} s wall, stand-in rendering included)",
+            "info",
+            None,
+        ),
+    ]
+    peak = max(first.max_rss_mb, steady.max_rss_mb)
+    memory_rows = [
+        Row(
+            "Memory: scrape.py peak RSS (ru_maxrss), source=api, 300 models",
+            f"{peak:.0f} MB",
+            f"< {MEMORY_GOAL_MB:.0f} MB",
+            peak < MEMORY_GOAL_MB,
+            "" if peak < MEMORY_GOAL_MB else "the parsed answer and rows are held at once",
+        ),
+        Row(
+            "Memory: scrape.py peak RSS, source=html --all",
+            f"{html.max_rss_mb:.0f} MB",
+            "info",
+            None,
+        ),
+    ]
+    return cpu_rows, memory_rows
+
+
+def _config(env: dict[str, str]) -> dict[str, str]:
+    """The LEADERBOARD_* env as Flask config keys (for the in-process run)."""
+    prefix = "LEADERBOARD_"
+    return {key[len(prefix) :]: value for key, value in env.items() if key.startswith(prefix)}
+
+
+# --- 3. serving, 4. worker memory, 5. page weight ---------------------------------------
+
+
+def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    try:
+        conn.request("GET", path, headers={"Host": SERVER_NAME, **(headers or {})})
+        resp = conn.getresponse()
+        return resp.status, dict(resp.headers), resp.read()
+    finally:
+        conn.close()
+
+
+def seed_database(work: Path) -> Path:
+    """60 models x 31 days through the real scraper (scrape.py against the stand-in)."""
+    database = work / "site.sqlite3"
+    with procs.upstream(60, work / "upstream-60.log") as url:
+        usage = run_scrape_py(scrape_env(url, database), "--source", "api")
+    if usage.returncode != 0:
+        raise RuntimeError("seeding scrape failed")
+    return database
+
+
+def static_prefix(work: Path, bodies: dict[str, bytes]) -> Path:
+    """A copy of static/ plus the app's answers as static files, for nginx to serve."""
+    prefix = work / "prefix"
+    shutil.copytree(ROOT / "static", prefix / "static")
+    (prefix / "static" / "bench").mkdir()
+    for path, body in bodies.items():
+        (prefix / "static" / "bench" / static_name(path)).write_bytes(body)
+    return prefix
+
+
+def static_name(path: str) -> str:
+    return "index.html" if path == "/" else "models.json"
+
+
+def warm(port: int, paths: tuple[str, ...]) -> None:
+    # Every worker's response cache fills on its first request: do that before timing.
+    for _ in range(20):
+        for path in paths:
+            status, _, _ = get(port, path)
+            if status != 200:
+                raise RuntimeError(f"{path} answered {status} while warming up")
+
+
+def load(port: int, path: str, duration: float) -> procs.Load:
+    return procs.wrk(f"http://127.0.0.1:{port}{path}", SERVER_NAME, duration)
+
+
+def compare(
+    label: str,
+    goal: float,
+    subject: Callable[[str], procs.Load],
+    baseline: Callable[[str], procs.Load],
+    rounds: int,
+    why_not: str,
+    baseline_name: str,
+) -> tuple[list[Row], int]:
+    """Interleaved runs of subject and baseline per path; rows of their req/s ratio."""
+    rows, subject_requests = [], 0
+    for path in SERVING_PATHS:
+        ours: list[procs.Load] = []
+        base: list[procs.Load] = []
+        for turn in range(rounds):
+            # Alternate who goes first, so a neighbour's burst doesn't favour one side.
+            pair = [(subject, ours), (baseline, base)]
+            for run, into in pair if turn % 2 == 0 else reversed(pair):
+                into.append(run(path))
+        ratio = statistics.median(a.rps / b.rps for a, b in zip(ours, base, strict=True))
+        subject_requests += sum(a.requests for a in ours)
+        errors = sum(a.errors + b.errors for a, b in zip(ours, base, strict=True))
+        log(f"{label} {path}: ratio {ratio:.2f}")
+        measured = f"ratio {ratio:.2f}: {_summary(ours)} vs {baseline_name} {_summary(base)}" + (
+            f"; {errors} errors" if errors else ""
+        )
+        rows.append(
+            Row(
+                f"Serving {label}: cached `{path}`",
+                measured,
+                f">= {goal}",
+                ratio >= goal and not errors,
+                why_not if ratio < goal else "errors during the run" if errors else "",
+            )
+        )
+    return rows, subject_requests
+
+
+def _summary(loads: list[procs.Load]) -> str:
+    rps = statistics.median(x.rps for x in loads)
+    p50 = statistics.median(x.p50_ms for x in loads)
+    p99 = statistics.median(x.p99_ms for x in loads)
+    return f"{rps:,.0f} req/s (p50 {p50:.2f} ms, p99 {p99:.2f} ms)"
+
+
+def page_weight(port: int) -> Row:
+    """`/` plus every stylesheet, script and icon it references, as nginx gzips them."""
+    gz = {"Accept-Encoding": "gzip"}
+    status, headers, html_gz = get(port, "/", gz)
+    if status != 200:
+        raise RuntimeError(f"/ answered {status} through nginx")
+    html = gzip.decompress(html_gz) if headers.get("Content-Encoding") == "gzip" else html_gz
+    assets = sorted(set(re.findall(rb'(?:href|src)="(/static/[^"]+)"', html)))
+    parts = {"/": len(html_gz)}
+    for asset in assets:
+        path = asset.decode().replace("&amp;", "&")
+        status, _, body = get(port, path, gz)
+        if status != 200:
+            raise RuntimeError(f"{path} answered {status} through nginx")
+        parts[path.split("?")[0]] = len(body)
+    total_kb = sum(parts.values()) / 1000
+    listed = ", ".join(f"{name} {size / 1000:.1f}" for name, size in parts.items())
+    met = total_kb < PAGE_WEIGHT_GOAL_KB
+    return Row(
+        "Page weight of `/` with 60 models, gzip as nginx sends it",
+        f"{total_kb:.1f} KB ({listed}; uncompressed HTML {len(html) / 1000:.0f} KB)",
+        f"< {PAGE_WEIGHT_GOAL_KB:.0f} KB",
+        met,
+        "" if met else "the HTML carries every model's card and chart",
+    )
+
+
+def bench_serving(work: Path, rounds: int, duration: float) -> tuple[list[Row], list[Row], Row]:
+    """Serving ratios, worker memory and page weight over one seeded database."""
+    if not procs.wrk_available():
+        raise RuntimeError("wrk is not installed (apt install wrk)")
+    database = seed_database(work)
+    env = {
+        "LEADERBOARD_DATABASE": str(database),
+        "GUNICORN_WORKERS": "2",
+        # Production recycles workers every ~2 000 requests; at thousands of req/s that
+        # would restart them several times per 5-second run (and reset their peak RSS).
+        "GUNICORN_MAX_REQUESTS": "0",
+        "GUNICORN_LOGLEVEL": "warning",
+    }
+    app_server = procs.gunicorn("app:create_app()", env, work / "gunicorn-app.log",
+                                unix=work / "gunicorn.sock")  # fmt: skip
+    with app_server as app:
+        warm(app.port, SERVING_PATHS)
+        bodies = {path: get(app.port, path)[2] for path in SERVING_PATHS}
+        bare_dir = work / "bare"
+        bare_dir.mkdir()
+        for path, body in bodies.items():
+            (bare_dir / static_name(path)).write_bytes(body)
+        bare_env = {**env, "BENCH_BARE_DIR": str(bare_dir)}
+        with procs.gunicorn(
+            "bench.bare_app:create_app()", bare_env, work / "gunicorn-bare.log"
+        ) as bare:
+            warm(bare.port, SERVING_PATHS)
+            direct, served = compare(
+                "gunicorn (2 workers) vs a bare Flask app, same body and settings",
+                APP_RATIO_GOAL,
+                lambda path: load(app.port, path, duration),
+                lambda path: load(bare.port, path, duration),
+                rounds,
+                "the app's own work per cached hit (query parsing, data-version stat and cache"
+                " lookup, validator and security headers: ~45 us in-process, as much again as"
+                " bare Flask) plus 10 more headers for gunicorn to write",
+                "bare",
+            )
+        prefix = static_prefix(work, bodies)
+        with procs.nginx(work, prefix) as port:
+            warm(port, SERVING_PATHS)
+            via_nginx, _ = compare(
+                "nginx micro-cache vs nginx serving the same bytes as a static file",
+                NGINX_RATIO_GOAL,
+                lambda path: load(port, path, duration),
+                lambda path: load(port, f"/static/bench/{static_name(path)}", duration),
+                rounds,
+                "proxy_cache lookup and the cache file read cost more than sendfile",
+                "static",
+            )
+            weight = page_weight(port)
+        # Top up so each worker has answered its share of MEMORY_REQUESTS at least.
+        if served < 2 * MEMORY_REQUESTS:
+            served += load(app.port, "/api/models", duration).requests
+        peaks = {pid: procs.vm_hwm_kib(pid) * 1024 / 1e6 for pid in app.worker_pids()}
+    worst = max(peaks.values())
+    memory = Row(
+        f"Memory: gunicorn worker peak RSS (VmHWM) after {served:,} requests to 2 workers",
+        ", ".join(f"{mb:.0f} MB" for mb in sorted(peaks.values())),
+        f"< {MEMORY_GOAL_MB:.0f} MB",
+        worst < MEMORY_GOAL_MB,
+        "" if worst < MEMORY_GOAL_MB else "the worker's imports and caches are larger than that",
+    )
+    return direct + via_nginx, [memory], weight
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    ram_kib = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            ram_kib = int(line.split()[1])
+    load1, _, _ = os.getloadavg()
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {ram_kib / 1024 / 1024:.1f} GiB RAM, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}; "
+        f"load average at start {load1:.2f}"
+    )
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| Figure | Measured | Goal | Result |", "|---|---|---|---|"]
+    lines += [f"| {r.figure} | {r.measured} | {r.goal} | {r.verdict()} |" for r in rows]
+    return "\n".join(lines)
+
+
+def report(rows: list[Row], started: datetime, about: str, args: argparse.Namespace) -> str:
+    missed = [r for r in rows if r.met is False]
+    summary = (
+        "Every goal met."
+        if not missed
+        else f"{len(missed)} goal(s) not met: " + "; ".join(r.figure for r in missed) + "."
+    )
+    return "\n".join(
+        [
+            "# Benchmark results",
+            "",
+            f"Run {started:%Y-%m-%d %H:%M} UTC with `python -m bench.run --rounds {args.rounds} "
+            f"--duration {args.duration:g}`.",
+            "",
+            f"Machine: {about}.",
+            "",
+            "Serving: `wrk --latency -t2 -c16`, each subject and its baseline run back to back "
+            f"({args.rounds} interleaved rounds of {args.duration:g} s; medians); no "
+            "Accept-Encoding, so nobody compresses. gunicorn uses deploy/gunicorn.conf.py "
+            "with 2 workers and max_requests off. Everything on 127.0.0.1.",
+            "",
+            table(rows),
+            "",
+            summary,
+            "",
+            "Notes:",
+            "",
+            "- Memory of scrape.py is measured in a small intermediate process "
+            "(bench/rusage.py): a child forked from the benchmark would report the "
+            "benchmark's own size.",
+            "- In production nginx's micro-cache answers almost every `/` and `/api/` "
+            "request, so the gunicorn ratio bounds only cache refreshes and cache misses.",
+            "- The nginx runs' p99 can show rare 40-400 ms outliers; the medians are unaffected.",
+            "",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved serving rounds")
+    parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run")
+    parser.add_argument("--runs", type=int, default=5, help="repetitions of timed calls")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    started = datetime.now(UTC)
+    about = machine()
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="chutes-bench-") as scratch:
+        work = Path(scratch)
+        rows += bench_parsing(args.runs)
+        scrape_cpu, scrape_memory = bench_scrape(work, max(3, args.runs // 2))
+        rows += scrape_cpu
+        serving, worker_memory, weight = bench_serving(work, args.rounds, args.duration)
+        rows += serving + worker_memory + scrape_memory + [weight]
+    text = report(rows, started, about, args)
+    print(text)
+    args.output.write_text(text)
+    log(f"written to {args.output} in {time.perf_counter() - START:.0f} s")
+    return 0
+
+
+START = time.perf_counter()
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -50,5 +50,9 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Speed, memory and size figures (numbers, not assertions). Writes bench/results.md.
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench.run
+
 clean:
 	rm -rf $(VENV) .pytest_cache instance/*.sqlite3*

@@ -3,13 +3,13 @@
 import functools
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TypedDict
 
 from flask import Response
 from werkzeug.http import http_date, quote_etag
 
 from app.cache import cache, data_version, make_conditional
+from app.formatting import parse_utc
 from app.leaderboard import today_utc
 
 DATA_CACHE_CONTROL = "public, max-age=300"
@@ -42,19 +42,6 @@ def cached_body(name: str, build: Callable[[], Body]) -> Body:
         entry = build()
         cache.set(key, entry)
     return entry
-
-
-def parse_utc(text: str | None) -> datetime | None:
-    """An ISO-8601 timestamp as an aware UTC datetime (naive means UTC); None if bad."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def conditional_response(entry: Body) -> Response:

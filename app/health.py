@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from app.api_cache import parse_utc
+from app.formatting import parse_utc
 
 
 def health_payload(facts: dict, *, now: datetime, scrape_interval: int) -> dict:

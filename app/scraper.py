@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from app import db
+from app.config import SOURCES
 from app.sources import SourceError, SourceResult
 from app.sources.api import fetch_api
 from app.sources.http import Fetcher
@@ -112,6 +113,10 @@ def run_scrape(
     db.init_db(database)
     started_at = _now()
     source = source or str(config["SOURCE"])
+    if source not in SOURCES:
+        outcome = RunOutcome("failed", f"unknown source {source!r}: use one of {SOURCES}")
+        _record_alone(database, started_at, outcome)
+        return outcome
     with scrape_lock(database, float(config["LOCK_WAIT"])) as acquired:
         if not acquired:
             outcome = RunOutcome("skipped", "another scrape is running; this one exits")

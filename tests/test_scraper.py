@@ -318,3 +318,11 @@ def test_scrape_py_exit_status_and_log_line(scrape_app, httpserver, db_path):
     )
     assert bad.returncode == 2
     assert "invalid choice" in bad.stderr
+
+
+def test_unknown_configured_source_is_a_clear_failure(scrape_app, db_path):
+    scrape_app.config["SOURCE"] = "ftp"
+    outcome = run_scrape(scrape_app.config)
+    assert outcome.exit_code == 1
+    assert "unknown source 'ftp'" in outcome.message
+    assert runs(db_path)[-1]["status"] == "failed"

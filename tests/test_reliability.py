@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 
 from app import create_app, db
 from app.scraper import RunOutcome, run_scrape
+from tests.dbstate import scrape_runs, snapshot
 from tests.seed import seed, simple_model
 from tests.upstream import Dataset, UpstreamApp, make_row, make_upstream_app, serve
 
@@ -121,29 +122,6 @@ def scrape_env(db_path: str, base: str, **overrides: Any) -> dict[str, str]:
     return env
 
 
-def snapshot(db_path: str) -> dict[str, list[tuple]]:
-    """Every figure a visitor could see: models, daily_stats and meta, row for row."""
-    conn = sqlite3.connect(db_path)
-    try:
-        return {
-            "models": conn.execute("SELECT * FROM models ORDER BY chute_id").fetchall(),
-            "daily_stats": conn.execute(
-                "SELECT * FROM daily_stats ORDER BY chute_id, date"
-            ).fetchall(),
-            "meta": conn.execute("SELECT * FROM meta ORDER BY key").fetchall(),
-        }
-    finally:
-        conn.close()
-
-
-def runs(db_path: str) -> list[dict]:
-    conn = db.connect(db_path)
-    try:
-        return [dict(r) for r in conn.execute("SELECT * FROM scrape_runs ORDER BY id")]
-    finally:
-        conn.close()
-
-
 def history(db_path: str, chute_id: str) -> list[dict]:
     conn = db.connect(db_path)
     try:
@@ -178,7 +156,7 @@ def assert_failed_and_unchanged(outcome: RunOutcome, db_path: str, before: dict,
     for fragment in fragments:
         assert fragment in outcome.message, (fragment, outcome.message)
     assert snapshot(db_path) == before
-    last = runs(db_path)[-1]
+    last = scrape_runs(db_path)[-1]
     assert (last["status"], last["message"]) == ("failed", outcome.message)
 
 
@@ -378,7 +356,7 @@ def test_auto_falls_back_to_the_pages_and_stores_data(db_path, stand_in, stored,
     assert outcome.status == "partial", outcome.message
     assert outcome.source == "html" and outcome.exit_code == 0
     assert "API failed, used the web pages" in outcome.message and path in outcome.message
-    assert runs(db_path)[-1]["source"] == "html"
+    assert scrape_runs(db_path)[-1]["source"] == "html"
     # The pages carried version 1's figures: every stored speed is now in 1000-1200.
     conn = db.connect(db_path)
     speeds = [m["latest_tps"] for m in db.list_models(conn) if m["latest_tps"] is not None]
@@ -421,7 +399,7 @@ def test_malformed_page_skips_that_model_only(db_path):
     [new_error] = set(outcome.errors) - set(first.errors)
     assert len(outcome.errors) == len(first.errors) + 1
     assert f"/app/chute/{victim}?tab=stats" in new_error and "__data.json" in new_error
-    assert runs(db_path)[-1]["errors"] == len(outcome.errors)
+    assert scrape_runs(db_path)[-1]["errors"] == len(outcome.errors)
     assert history(db_path, victim) == before  # old data kept, not wiped
     conn = db.connect(db_path)
     others = [m for m in db.list_models(conn) if m["chute_id"] != victim and m["latest_tps"]]
@@ -569,7 +547,7 @@ def test_100mb_answer_is_capped_not_loaded(db_path, stand_in, stored, declared):
     assert peak_mb < baseline_mb + 8 + 16, f"peak {peak_mb:.0f} MB, base {baseline_mb:.0f}"
     assert time.monotonic() - started < 20
     assert snapshot(db_path) == stored
-    assert runs(db_path)[-1]["status"] == "failed"
+    assert scrape_runs(db_path)[-1]["status"] == "failed"
 
 
 # --- concurrency: real gunicorn, readers under load, scrapes landing ---------------------
@@ -719,7 +697,7 @@ def test_gunicorn_serves_complete_snapshots_while_scrapes_land(db_path, tmp_path
     for text in [gunicorn_log, *scrape_logs]:
         assert "database is locked" not in text
     assert "Traceback" not in gunicorn_log and "[ERROR]" not in gunicorn_log, gunicorn_log
-    assert [r["status"] for r in runs(db_path)] == ["ok"] * 5
+    assert [r["status"] for r in scrape_runs(db_path)] == ["ok"] * 5
 
 
 @pytest.mark.slow
@@ -750,7 +728,7 @@ def test_two_scrapes_at_once_one_runs_the_other_exits_cleanly(db_path):
 
     assert [proc.returncode for proc in procs] == [0, 0], logs
     assert sum("another scrape is running" in log for log in logs) == 1, logs
-    assert sorted(r["status"] for r in runs(db_path)) == ["ok", "skipped"]
+    assert sorted(r["status"] for r in scrape_runs(db_path)) == ["ok", "skipped"]
     assert upstream_app.requests["/v1/models"] == 1  # the skipped run fetched nothing
 
 

@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ from werkzeug import Response
 from app import create_app, db
 from app.scraper import run_scrape, scrape_lock
 from tests.conftest import FIXTURES, fixture_text
+from tests.dbstate import scrape_runs, snapshot
 
 QWEN32 = "ac059e33-eb27-541c-b9a9-24b214036475"
 GEMMA = "42ee92ba-a537-5a73-8741-876067750db7"
@@ -59,26 +59,6 @@ def scrape_app(db_path, httpserver):
     )
 
 
-def figures_snapshot(db_path: str) -> list[tuple]:
-    """Everything a visitor could see: models with figures, and the history."""
-    conn = sqlite3.connect(db_path)
-    try:
-        models = conn.execute("SELECT * FROM models ORDER BY chute_id").fetchall()
-        daily = conn.execute("SELECT * FROM daily_stats ORDER BY chute_id, date").fetchall()
-        meta = conn.execute("SELECT * FROM meta ORDER BY key").fetchall()
-    finally:
-        conn.close()
-    return [models, daily, meta]
-
-
-def runs(db_path: str) -> list[dict]:
-    conn = db.connect(db_path)
-    try:
-        return [dict(r) for r in conn.execute("SELECT * FROM scrape_runs ORDER BY id")]
-    finally:
-        conn.close()
-
-
 def test_api_run_stores_catalogue_models_with_figures(scrape_app, upstream, db_path):
     outcome = run_scrape(scrape_app.config, source="api")
 
@@ -108,7 +88,7 @@ def test_api_run_stores_catalogue_models_with_figures(scrape_app, upstream, db_p
     assert stored_ids == CATALOGUE_IDS
     assert len(db.model_history(conn, QWEN32)) == 2
     conn.close()
-    [run] = runs(db_path)
+    [run] = scrape_runs(db_path)
     assert (run["status"], run["source"], run["models_updated"]) == ("ok", "api", 4)
     assert os.path.exists(db_path + ".version")
 
@@ -133,7 +113,7 @@ def test_catalogue_failure_keeps_old_data_and_offset(scrape_app, upstream, db_pa
     conn = db.connect(db_path)
     conn.execute("INSERT INTO meta (key, value) VALUES ('batch_offset', '2')")
     conn.close()
-    before = figures_snapshot(db_path)
+    before = snapshot(db_path)
     upstream.clear()
     upstream.expect_request("/v1/models").respond_with_data("down", status=500)
 
@@ -142,14 +122,14 @@ def test_catalogue_failure_keeps_old_data_and_offset(scrape_app, upstream, db_pa
     assert outcome.status == "failed"
     assert outcome.exit_code == 1
     assert "/v1/models" in outcome.message and "500" in outcome.message
-    assert figures_snapshot(db_path) == before
-    last = runs(db_path)[-1]
+    assert snapshot(db_path) == before
+    last = scrape_runs(db_path)[-1]
     assert last["status"] == "failed" and "/v1/models" in last["message"]
 
 
 def test_empty_stats_answer_is_a_failure_not_a_deletion(scrape_app, upstream, db_path):
     assert run_scrape(scrape_app.config, source="api").status == "ok"
-    before = figures_snapshot(db_path)
+    before = snapshot(db_path)
     upstream.clear()
     serve_json_fixture(upstream, "/v1/models", "v1_models.json")
     upstream.expect_request("/invocations/stats/llm").respond_with_json([])
@@ -158,7 +138,7 @@ def test_empty_stats_answer_is_a_failure_not_a_deletion(scrape_app, upstream, db
 
     assert outcome.exit_code == 1
     assert "/invocations/stats/llm" in outcome.message and "[]" in outcome.message
-    assert figures_snapshot(db_path) == before
+    assert snapshot(db_path) == before
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503])
@@ -201,16 +181,16 @@ def test_second_concurrent_run_exits_cleanly(scrape_app, upstream, db_path):
     assert outcome.status == "skipped"
     assert outcome.exit_code == 0
     assert "another scrape is running" in outcome.message
-    assert runs(db_path)[-1]["status"] == "skipped"
-    assert figures_snapshot(db_path)[0] == []
+    assert scrape_runs(db_path)[-1]["status"] == "skipped"
+    assert snapshot(db_path)["models"] == []
 
 
 def test_exception_inside_the_write_rolls_everything_back(
     scrape_app, upstream, db_path, monkeypatch
 ):
     assert run_scrape(scrape_app.config, source="api").status == "ok"
-    before = figures_snapshot(db_path)
-    runs_before = len(runs(db_path))
+    before = snapshot(db_path)
+    runs_before = len(scrape_runs(db_path))
     # Upstream moves on: a new partial day. The write dies after its first statements.
     monkeypatch.setattr(db, "UPDATE_FIGURES", "UPDATE no_such_table SET x = 1")
 
@@ -218,8 +198,8 @@ def test_exception_inside_the_write_rolls_everything_back(
 
     assert outcome.status == "failed"
     assert "internal error" in outcome.message
-    assert figures_snapshot(db_path) == before
-    assert len(runs(db_path)) == runs_before + 1
+    assert snapshot(db_path) == before
+    assert len(scrape_runs(db_path)) == runs_before + 1
 
 
 def test_models_leaving_the_catalogue_keep_history_and_go_inactive(scrape_app, upstream, db_path):
@@ -252,8 +232,8 @@ def test_fixture_copies_match_the_shared_samples():
 def test_sigkill_mid_run_leaves_the_database_as_before(scrape_app, upstream, db_path):
 
     assert run_scrape(scrape_app.config, source="api").status == "ok"
-    before = figures_snapshot(db_path)
-    runs_before = runs(db_path)
+    before = snapshot(db_path)
+    runs_before = scrape_runs(db_path)
     reached = threading.Event()
 
     def stall(request):
@@ -281,8 +261,8 @@ def test_sigkill_mid_run_leaves_the_database_as_before(scrape_app, upstream, db_
     finally:
         proc.kill()
     assert proc.returncode == -signal.SIGKILL
-    assert figures_snapshot(db_path) == before
-    assert runs(db_path) == runs_before
+    assert snapshot(db_path) == before
+    assert scrape_runs(db_path) == runs_before
 
 
 def test_scrape_py_exit_status_and_log_line(scrape_app, httpserver, db_path):
@@ -325,4 +305,4 @@ def test_unknown_configured_source_is_a_clear_failure(scrape_app, db_path):
     outcome = run_scrape(scrape_app.config)
     assert outcome.exit_code == 1
     assert "unknown source 'ftp'" in outcome.message
-    assert runs(db_path)[-1]["status"] == "failed"
+    assert scrape_runs(db_path)[-1]["status"] == "failed"

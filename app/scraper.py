@@ -157,43 +157,56 @@ def _locked_run(
             )
         except SourceError as exc:
             return RunOutcome("failed", f"no data: {exc}", source=source, errors=[str(exc)])
-        known = {entry.chute_id for entry in result.catalogue}
-        # A row dated after tomorrow (UTC) is an upstream glitch: history is kept
-        # forever, so storing it would pin the model's latest figures to that day for good.
-        horizon = (today + timedelta(days=1)).isoformat()
-        rows = [row for row in result.rows if row.chute_id in known and row.date <= horizon]
-        refreshed = result.refreshed & known
-        figures = compute_figures(conn, rows, int(config["MIN_REQUESTS"]))
-        status = "partial" if result.errors else "ok"
-        message = (
-            f"{len(refreshed)} of {len(known)} models refreshed from {result.source}"
-            f" with {len(rows)} daily rows, {fetcher.requests_made} requests"
-        )
-        if result.errors:
-            message += f"; {len(result.errors)} errors: " + " | ".join(result.errors)
-        run = {
-            "started_at": started_at,
-            "finished_at": _now(),
-            "source": result.source,
-            "status": status,
-            "models_updated": len(refreshed),
-            "errors": len(result.errors),
-            "message": message,
-        }
-        run_id = db.store_scrape(
-            conn,
-            run=run,
-            catalogue=result.catalogue,
-            rows=rows,
-            figures=figures,
-            refreshed=refreshed,
-            next_offset=result.next_offset,
-        )
-        db.bump_data_version(database, run_id)
-        return RunOutcome(status, message, result.source, len(refreshed), result.errors)
+        return _store(conn, database, result, config, today, started_at, fetcher.requests_made)
     finally:
         fetcher.close()
         conn.close()
+
+
+def _store(
+    conn: Any,
+    database: str,
+    result: SourceResult,
+    config: Mapping[str, Any],
+    today: date,
+    started_at: str,
+    requests_made: int,
+) -> RunOutcome:
+    """Keep the catalogue's rows, compute their figures, and write the run in one go."""
+    known = {entry.chute_id for entry in result.catalogue}
+    # A row dated after tomorrow (UTC) is an upstream glitch: history is kept
+    # forever, so storing it would pin the model's latest figures to that day for good.
+    horizon = (today + timedelta(days=1)).isoformat()
+    rows = [row for row in result.rows if row.chute_id in known and row.date <= horizon]
+    refreshed = result.refreshed & known
+    figures = compute_figures(conn, rows, int(config["MIN_REQUESTS"]))
+    status = "partial" if result.errors else "ok"
+    message = (
+        f"{len(refreshed)} of {len(known)} models refreshed from {result.source}"
+        f" with {len(rows)} daily rows, {requests_made} requests"
+    )
+    if result.errors:
+        message += f"; {len(result.errors)} errors: " + " | ".join(result.errors)
+    run = {
+        "started_at": started_at,
+        "finished_at": _now(),
+        "source": result.source,
+        "status": status,
+        "models_updated": len(refreshed),
+        "errors": len(result.errors),
+        "message": message,
+    }
+    run_id = db.store_scrape(
+        conn,
+        run=run,
+        catalogue=result.catalogue,
+        rows=rows,
+        figures=figures,
+        refreshed=refreshed,
+        next_offset=result.next_offset,
+    )
+    db.bump_data_version(database, run_id)
+    return RunOutcome(status, message, result.source, len(refreshed), result.errors)
 
 
 def _record_alone(database: str, started_at: str, outcome: RunOutcome) -> None:

@@ -1,4 +1,5 @@
-"""The processes a bench run starts: the chutes.ai stand-in, gunicorn, nginx and wrk.
+"""The processes a bench run starts: the chutes.ai stand-in, gunicorn, nginx and wrk
+(bench/loadgen.py is the Python stand-in for wrk).
 
 Everything listens on 127.0.0.1 (or a unix socket in the run's scratch directory) and
 every process is stopped by its own handle when its `with` block ends.
@@ -143,6 +144,10 @@ class Load:
 
 def wrk_available() -> bool:
     return shutil.which("wrk") is not None
+
+
+def nginx_available() -> bool:
+    return nginx_binary() is not None
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}

@@ -5,7 +5,11 @@ Numbers, not assertions: every row says whether its goal is met and, if not, why
 machine is small (2 cores) and may be shared, so serving figures are ratios to a
 baseline measured back to back in the same run, interleaved.
 
-Run from the repository root: `.venv/bin/python -m bench.run [--rounds 2] [--duration 5]`.
+Runs on a bare machine too: without wrk the load comes from bench/loadgen.py, and
+without nginx its rows say "not measured" instead of failing.
+
+Run from the repository root: `.venv/bin/python -m bench.run [--rounds 2] [--duration 5]
+[--loadgen auto|wrk|python] [--no-nginx]`.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from app import create_app
 from app.scraper import run_scrape
 from app.sources.api import parse_stats
 from app.sources.pages import parse_data_json, parse_stats_page
-from bench import procs
+from bench import loadgen, procs
 from tests.deploy_helpers import ROOT, SERVER_NAME
 from tests.upstream import Dataset, render_data_json, render_stats_page
 
@@ -45,12 +49,16 @@ NGINX_RATIO_GOAL = 0.5
 MEMORY_GOAL_MB = 80.0
 PAGE_WEIGHT_GOAL_KB = 100.0
 SERVING_PATHS = ("/", "/api/models")
+CONNECTIONS = 16
+NO_NGINX = "nginx not installed (apt install nginx-light)"
 MEMORY_REQUESTS = 10_000
+PAGE_WEIGHT_FIGURE = "Page weight of `/` with 60 models, gzip as nginx sends it"
 
 
 @dataclass
 class Row:
-    """One line of the results table; met is None for figures given for information."""
+    """One line of the results table; met is None for figures given for information, or
+    (with why saying the reason) for figures not measured on this machine."""
 
     figure: str
     measured: str
@@ -60,7 +68,7 @@ class Row:
 
     def verdict(self) -> str:
         if self.met is None:
-            return "info"
+            return f"not measured: {self.why}" if self.why else "info"
         return "met" if self.met else f"**not met**: {self.why}" if self.why else "**not met**"
 
 
@@ -277,8 +285,16 @@ def warm(port: int, paths: tuple[str, ...]) -> None:
                 raise RuntimeError(f"{path} answered {status} while warming up")
 
 
-def load(port: int, path: str, duration: float) -> procs.Load:
-    return procs.wrk(f"http://127.0.0.1:{port}{path}", SERVER_NAME, duration)
+def load(generator: str, port: int, path: str, duration: float) -> procs.Load:
+    """One load run against 127.0.0.1:port with `generator` ("wrk" or "python")."""
+    url = f"http://127.0.0.1:{port}{path}"
+    if generator == "wrk":
+        return procs.wrk(url, SERVER_NAME, duration, CONNECTIONS)
+    return loadgen.run(url, SERVER_NAME, duration, CONNECTIONS)
+
+
+def not_measured(figure: str, goal: str, reason: str) -> Row:
+    return Row(figure, "not measured", goal, None, reason)
 
 
 def compare(
@@ -345,7 +361,7 @@ def page_weight(port: int) -> Row:
     listed = ", ".join(f"{name} {size / 1000:.1f}" for name, size in parts.items())
     met = total_kb < PAGE_WEIGHT_GOAL_KB
     return Row(
-        "Page weight of `/` with 60 models, gzip as nginx sends it",
+        PAGE_WEIGHT_FIGURE,
         f"{total_kb:.1f} KB ({listed}; uncompressed HTML {len(html) / 1000:.0f} KB)",
         f"< {PAGE_WEIGHT_GOAL_KB:.0f} KB",
         met,
@@ -353,10 +369,15 @@ def page_weight(port: int) -> Row:
     )
 
 
-def bench_serving(work: Path, rounds: int, duration: float) -> tuple[list[Row], list[Row], Row]:
-    """Serving ratios, worker memory and page weight over one seeded database."""
-    if not procs.wrk_available():
-        raise RuntimeError("wrk is not installed (apt install wrk)")
+def bench_serving(
+    work: Path, rounds: int, duration: float, generator: str, with_nginx: bool
+) -> tuple[list[Row], list[Row], Row]:
+    """Serving ratios, worker memory and page weight over one seeded database; the
+    nginx rows and page weight say "not measured" when `with_nginx` is false."""
+
+    def measure(port: int, path: str) -> procs.Load:
+        return load(generator, port, path, duration)
+
     database = seed_database(work)
     env = {
         "LEADERBOARD_DATABASE": str(database),
@@ -383,30 +404,40 @@ def bench_serving(work: Path, rounds: int, duration: float) -> tuple[list[Row], 
             direct, served = compare(
                 "gunicorn (2 workers) vs a bare Flask app, same body and settings",
                 APP_RATIO_GOAL,
-                lambda path: load(app.port, path, duration),
-                lambda path: load(bare.port, path, duration),
+                lambda path: measure(app.port, path),
+                lambda path: measure(bare.port, path),
                 rounds,
                 "the app's own work per cached hit (query parsing, data-version stat and cache"
                 " lookup, validator and security headers: ~45 us in-process, as much again as"
                 " bare Flask) plus 10 more headers for gunicorn to write",
                 "bare",
             )
-        prefix = static_prefix(work, bodies)
-        with procs.nginx(work, prefix) as port:
-            warm(port, SERVING_PATHS)
-            via_nginx, _ = compare(
-                "nginx micro-cache vs nginx serving the same bytes as a static file",
-                NGINX_RATIO_GOAL,
-                lambda path: load(port, path, duration),
-                lambda path: load(port, f"/static/bench/{static_name(path)}", duration),
-                rounds,
-                "proxy_cache lookup and the cache file read cost more than sendfile",
-                "static",
-            )
-            weight = page_weight(port)
+        nginx_label = "nginx micro-cache vs nginx serving the same bytes as a static file"
+        if with_nginx:
+            prefix = static_prefix(work, bodies)
+            with procs.nginx(work, prefix) as port:
+                warm(port, SERVING_PATHS)
+                via_nginx, _ = compare(
+                    nginx_label,
+                    NGINX_RATIO_GOAL,
+                    lambda path: measure(port, path),
+                    lambda path: measure(port, f"/static/bench/{static_name(path)}"),
+                    rounds,
+                    "proxy_cache lookup and the cache file read cost more than sendfile",
+                    "static",
+                )
+                weight = page_weight(port)
+        else:
+            log(f"nginx rows not measured: {NO_NGINX}")
+            via_nginx = [
+                not_measured(f"Serving {nginx_label}: cached `{path}`",
+                             f">= {NGINX_RATIO_GOAL}", NO_NGINX)
+                for path in SERVING_PATHS
+            ]  # fmt: skip
+            weight = not_measured(PAGE_WEIGHT_FIGURE, f"< {PAGE_WEIGHT_GOAL_KB:.0f} KB", NO_NGINX)
         # Top up so each worker has answered its share of MEMORY_REQUESTS at least.
         if served < 2 * MEMORY_REQUESTS:
-            served += load(app.port, "/api/models", duration).requests
+            served += measure(app.port, "/api/models").requests
         peaks = {pid: procs.vm_hwm_kib(pid) * 1024 / 1e6 for pid in app.worker_pids()}
     worst = max(peaks.values())
     memory = Row(
@@ -446,25 +477,69 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def report(rows: list[Row], started: datetime, about: str, args: argparse.Namespace) -> str:
+def command_line(args: argparse.Namespace) -> str:
+    flags = f"--rounds {args.rounds} --duration {args.duration:g}"
+    flags += f" --loadgen {args.loadgen}" if args.loadgen != "auto" else ""
+    flags += " --no-nginx" if args.no_nginx else ""
+    return f"python -m bench.run {flags}"
+
+
+def load_description(generator: str, args: argparse.Namespace) -> str:
+    if generator == "wrk":
+        return f"`wrk --latency -t2 -c{CONNECTIONS}`"
+    why = "asked for with --loadgen python" if args.loadgen == "python" else "wrk not installed"
+    return (
+        f"bench/loadgen.py, the Python load generator ({why}): {CONNECTIONS} keep-alive "
+        f"connections over {loadgen.default_processes(CONNECTIONS)} processes"
+    )
+
+
+def report(
+    rows: list[Row],
+    started: datetime,
+    about: str,
+    args: argparse.Namespace,
+    generator: str,
+    with_nginx: bool,
+) -> str:
     missed = [r for r in rows if r.met is False]
     summary = (
         "Every goal met."
         if not missed
         else f"{len(missed)} goal(s) not met: " + "; ".join(r.figure for r in missed) + "."
     )
+    for reason in dict.fromkeys(r.why for r in rows if r.met is None and r.why):
+        skipped = [r.figure for r in rows if r.met is None and r.why == reason]
+        summary += f" Not measured ({reason}): " + "; ".join(skipped) + "."
+    generator_name = "wrk" if generator == "wrk" else "the Python load generator"
+    notes = [
+        "- Memory of scrape.py is measured in a small intermediate process "
+        "(bench/rusage.py): a child forked from the benchmark would report the "
+        "benchmark's own size.",
+        "- In production nginx's micro-cache answers almost every `/` and `/api/` "
+        "request, so the gunicorn ratio bounds only cache refreshes and cache misses.",
+        f"- Load generator of this run: {generator_name}. Serving req/s and ratios are only "
+        "comparable with runs that used the same generator: the Python one "
+        "(bench/loadgen.py) costs more CPU per request than wrk and shares the 2 cores "
+        "with the servers, so it reaches fewer req/s (most of all against nginx) and its "
+        "own per-request CPU pulls ratios towards 1: a ratio goal can be met with one "
+        "generator and not with the other.",
+    ]
+    if with_nginx:
+        notes.append(
+            "- The nginx runs' p99 can show rare 40-400 ms outliers; the medians are unaffected."
+        )
     return "\n".join(
         [
             "# Benchmark results",
             "",
-            f"Run {started:%Y-%m-%d %H:%M} UTC with `python -m bench.run --rounds {args.rounds} "
-            f"--duration {args.duration:g}`.",
+            f"Run {started:%Y-%m-%d %H:%M} UTC with `{command_line(args)}`.",
             "",
             f"Machine: {about}.",
             "",
-            "Serving: `wrk --latency -t2 -c16`, each subject and its baseline run back to back "
-            f"({args.rounds} interleaved rounds of {args.duration:g} s; medians); no "
-            "Accept-Encoding, so nobody compresses. gunicorn uses deploy/gunicorn.conf.py "
+            f"Serving: {load_description(generator, args)}, each subject and its baseline run "
+            f"back to back ({args.rounds} interleaved rounds of {args.duration:g} s; medians); "
+            "no Accept-Encoding, so nobody compresses. gunicorn uses deploy/gunicorn.conf.py "
             "with 2 workers and max_requests off. Everything on 127.0.0.1.",
             "",
             table(rows),
@@ -473,12 +548,7 @@ def report(rows: list[Row], started: datetime, about: str, args: argparse.Namesp
             "",
             "Notes:",
             "",
-            "- Memory of scrape.py is measured in a small intermediate process "
-            "(bench/rusage.py): a child forked from the benchmark would report the "
-            "benchmark's own size.",
-            "- In production nginx's micro-cache answers almost every `/` and `/api/` "
-            "request, so the gunicorn ratio bounds only cache refreshes and cache misses.",
-            "- The nginx runs' p99 can show rare 40-400 ms outliers; the medians are unaffected.",
+            *notes,
             "",
         ]
     )
@@ -487,10 +557,28 @@ def report(rows: list[Row], started: datetime, about: str, args: argparse.Namesp
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=2, help="interleaved serving rounds")
-    parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run")
+    parser.add_argument("--duration", type=float, default=5, help="seconds per load run")
     parser.add_argument("--runs", type=int, default=5, help="repetitions of timed calls")
+    parser.add_argument(
+        "--loadgen",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="serving load generator; auto: wrk if installed, else bench/loadgen.py",
+    )
+    parser.add_argument(
+        "--no-nginx",
+        action="store_true",
+        help="skip the nginx rows as if nginx were not installed",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    if args.loadgen == "wrk" and not procs.wrk_available():
+        parser.error("--loadgen wrk: wrk is not installed (apt install wrk)")
+    generator = args.loadgen
+    if generator == "auto":
+        generator = "wrk" if procs.wrk_available() else "python"
+    with_nginx = not args.no_nginx and procs.nginx_available()
+    log(f"load generator: {generator}; nginx: {'yes' if with_nginx else 'not measured'}")
     started = datetime.now(UTC)
     about = machine()
     rows: list[Row] = []
@@ -499,9 +587,11 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_parsing(args.runs)
         scrape_cpu, scrape_memory = bench_scrape(work, max(3, args.runs // 2))
         rows += scrape_cpu
-        serving, worker_memory, weight = bench_serving(work, args.rounds, args.duration)
+        serving, worker_memory, weight = bench_serving(
+            work, args.rounds, args.duration, generator, with_nginx
+        )
         rows += serving + worker_memory + scrape_memory + [weight]
-    text = report(rows, started, about, args)
+    text = report(rows, started, about, args, generator, with_nginx)
     print(text)
     args.output.write_text(text)
     log(f"written to {args.output} in {time.perf_counter() - START:.0f} s")

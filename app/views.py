@@ -23,7 +23,7 @@ SORT_LABELS = {
     "tps": "TPS (latest)",
     "avg_7d": "7-day average",
     "avg_30d": "30-day average",
-    "ttft": "Time to first token",
+    "ttft": "TTFT (lowest)",
     "requests": "Requests",
     "name": "Name",
     "peak": "Peak TPS",

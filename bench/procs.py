@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.demo import spawned_upstream
 from tests.deploy_helpers import (
     GUNICORN_CONF,
     ROOT,
@@ -31,32 +32,10 @@ from tests.deploy_helpers import (
 def upstream(n_models: int, log: Path) -> Iterator[str]:
     """The chutes.ai stand-in in its own process (its CPU is not the scraper's); yields
     its base URL."""
-    with open(log, "w") as err:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.upstream",
-                "--port",
-                "0",  # a free port, printed on the first line
-                "--no-fixtures",
-                "--synthetic",
-                str(n_models),
-                "--shift-to-today",
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-        )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        if not url.startswith("http://"):
-            raise RuntimeError(f"the chutes.ai stand-in did not start; see {log}")
+    with spawned_upstream(
+        ["--no-fixtures", "--synthetic", str(n_models), "--shift-to-today"], log
+    ) as url:
         yield url
-    finally:
-        stop(proc)
 
 
 @dataclass

@@ -11,6 +11,7 @@ Run from the repository root: `.venv/bin/python -m tests.demo [--port 5000] [--s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pathlib
 import signal
@@ -18,33 +19,54 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = pathlib.Path(sys.executable).parent  # the venv's bin, whichever python runs this
+
+
+@contextlib.contextmanager
+def spawned_upstream(cli_args: list[str], log_path: pathlib.Path) -> Iterator[str]:
+    """`python -m tests.upstream --port 0 ARGS` in its own process, stderr to `log_path`;
+    yields its base URL once it answers, and stops it afterwards."""
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            # Port 0: a free port, printed on the first line, so no race with other programs.
+            [sys.executable, "-m", "tests.upstream", "--port", "0", *cli_args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        if not url.startswith("http://"):
+            raise RuntimeError(f"the chutes.ai stand-in did not start; see {log_path}")
+        _wait_until_up(url, proc)
+        yield url
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen[str], timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"demo: the chutes.ai stand-in exited with status {proc.returncode}")
+            raise RuntimeError(f"the chutes.ai stand-in exited with status {proc.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/v1/models", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.1)
-    raise SystemExit(f"demo: the chutes.ai stand-in did not answer at {url} in {timeout:.0f} s")
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    raise RuntimeError(f"the chutes.ai stand-in did not answer at {url} in {timeout:.0f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,33 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     (ROOT / "instance").mkdir(exist_ok=True)
     log_path = ROOT / "instance" / "demo-upstream.log"
-    with open(log_path, "w", encoding="utf-8") as upstream_log:
-        upstream = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.upstream",
-                "--port",
-                "0",  # a free port, printed on the first line: no race with other programs
-                "--shift-to-today",
-                "--synthetic",
-                str(args.synthetic),
-                "--page-form",
-                args.page_form,
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=upstream_log,
-            text=True,
-        )
-    try:
-        assert upstream.stdout is not None
-        url = upstream.stdout.readline().strip()
-        if not url.startswith("http://"):
-            raise SystemExit(f"demo: the stand-in did not start; see {log_path}")
-        _wait_until_up(url, upstream)
+    stand_in_args = [
+        "--shift-to-today",
+        "--synthetic",
+        str(args.synthetic),
+        "--page-form",
+        args.page_form,
+    ]
+    with spawned_upstream(stand_in_args, log_path) as url:
         print(f"demo: chutes.ai stand-in at {url} (request log: {log_path})", flush=True)
-
         env = {
             **os.environ,
             "LEADERBOARD_API_URL": url,
@@ -125,11 +129,10 @@ def main(argv: list[str] | None = None) -> int:
             env=env,
         )
         return site.returncode
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        _stop(upstream)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

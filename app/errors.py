@@ -1,9 +1,11 @@
 """App-wide error responses: JSON under /api/, the site's error page elsewhere."""
 
+import sqlite3
+
 from flask import Flask, Response, current_app, render_template, request
 from jinja2 import TemplateNotFound
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from app.api_serialise import json_body
 
@@ -47,5 +49,19 @@ def handle_http_exception(exc: HTTPException) -> Response | HTTPException:
     return Response(_html_page(code, title, message), code, headers, mimetype="text/html")
 
 
+def handle_database_error(exc: sqlite3.OperationalError) -> Response | HTTPException:
+    """A missing or unreadable database (before `init-db`, a bad path) is a 503, not a 500:
+    the site is up, its data is not."""
+    current_app.logger.error(
+        "database %s unavailable (%s); has `flask --app app init-db` run?",
+        current_app.config["DATABASE"],
+        exc,
+    )
+    return handle_http_exception(
+        ServiceUnavailable("The leaderboard's data is unavailable right now; try again soon.")
+    )
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(sqlite3.OperationalError, handle_database_error)

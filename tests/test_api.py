@@ -563,3 +563,15 @@ def test_fuzzed_parameters_never_500(client, seeded, params, as_csv):
         assert body["status"] == 400 and body["parameter"] in body["error"]
     elif not as_csv:
         assert isinstance(response.get_json(), list)
+
+
+@pytest.mark.parametrize("path", ["/", "/models/abc", "/api/models", "/api/health"])
+def test_missing_database_is_a_503_not_a_500(tmp_path, path, caplog):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "never-initialised.sqlite3")})
+    response = app.test_client().get(path)
+    assert response.status_code == 503
+    if path.startswith("/api/"):
+        assert response.get_json()["error"].startswith("The leaderboard's data is unavailable")
+    else:
+        assert b"unavailable right now" in response.data
+    assert "init-db" in caplog.text

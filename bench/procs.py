@@ -84,17 +84,23 @@ def gunicorn(
 
 
 @contextmanager
-def nginx(work: Path, prefix: Path) -> Iterator[int]:
+def nginx(work: Path, prefix: Path, micro_cache: bool = True) -> Iterator[int]:
     """nginx with the deploy/ site rendered into `work` (upstream: work/gunicorn.sock,
-    static files under prefix/static); yields its port."""
+    static files under prefix/static); yields its port. With micro_cache=False the site
+    is a copy with `proxy_cache off;` (every request goes to gunicorn), rendered into
+    work/nginx-no-micro-cache so that both can run at once."""
     binary = nginx_binary()
     if binary is None:
         raise RuntimeError("nginx is not installed")
     port = free_port()
-    conf = write_nginx_conf(work, port, prefix)
-    with open(work / "nginx.log", "w") as out:
+    home = work if micro_cache else work / "nginx-no-micro-cache"
+    home.mkdir(exist_ok=True)
+    conf = write_nginx_conf(
+        home, port, prefix, upstream_socket=work / "gunicorn.sock", micro_cache=micro_cache
+    )
+    with open(home / "nginx.log", "w") as out:
         proc = subprocess.Popen(
-            [binary, "-p", str(work), "-c", str(conf), "-g", "daemon off;"],
+            [binary, "-p", str(home), "-c", str(conf), "-g", "daemon off;"],
             stdout=out,
             stderr=subprocess.STDOUT,
         )

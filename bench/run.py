@@ -51,6 +51,10 @@ PAGE_WEIGHT_GOAL_KB = 100.0
 SERVING_PATHS = ("/", "/api/models")
 CONNECTIONS = 16
 NO_NGINX = "nginx not installed (apt install nginx-light)"
+NO_MICRO_CACHE_LABEL = (
+    "nginx micro-cache vs the same nginx site without it (`proxy_cache off;`: every request"
+    " proxied to gunicorn, 2 workers, the app's own response cache on)"
+)
 MEMORY_REQUESTS = 10_000
 PAGE_WEIGHT_FIGURE = "Page weight of `/` with 60 models, gzip as nginx sends it"
 
@@ -299,15 +303,16 @@ def not_measured(figure: str, goal: str, reason: str) -> Row:
 
 def compare(
     label: str,
-    goal: float,
+    goal: float | None,
     subject: Callable[[str], procs.Load],
     baseline: Callable[[str], procs.Load],
     rounds: int,
     why_not: str,
     baseline_name: str,
-) -> tuple[list[Row], int]:
-    """Interleaved runs of subject and baseline per path; rows of their req/s ratio."""
-    rows, subject_requests = [], 0
+) -> tuple[list[Row], int, int]:
+    """Interleaved runs of subject and baseline per path; rows of their req/s ratio
+    (info rows when goal is None) and the requests each side answered."""
+    rows, subject_requests, baseline_requests = [], 0, 0
     for path in SERVING_PATHS:
         ours: list[procs.Load] = []
         base: list[procs.Load] = []
@@ -318,21 +323,26 @@ def compare(
                 into.append(run(path))
         ratio = statistics.median(a.rps / b.rps for a, b in zip(ours, base, strict=True))
         subject_requests += sum(a.requests for a in ours)
+        baseline_requests += sum(b.requests for b in base)
         errors = sum(a.errors + b.errors for a, b in zip(ours, base, strict=True))
         log(f"{label} {path}: ratio {ratio:.2f}")
         measured = f"ratio {ratio:.2f}: {_summary(ours)} vs {baseline_name} {_summary(base)}" + (
             f"; {errors} errors" if errors else ""
         )
+        figure = f"Serving {label}: cached `{path}`"
+        if goal is None:
+            rows.append(Row(figure, measured, "info", None))
+            continue
         rows.append(
             Row(
-                f"Serving {label}: cached `{path}`",
+                figure,
                 measured,
                 f">= {goal}",
                 ratio >= goal and not errors,
                 why_not if ratio < goal else "errors during the run" if errors else "",
             )
         )
-    return rows, subject_requests
+    return rows, subject_requests, baseline_requests
 
 
 def _summary(loads: list[procs.Load]) -> str:
@@ -340,6 +350,17 @@ def _summary(loads: list[procs.Load]) -> str:
     p50 = statistics.median(x.p50_ms for x in loads)
     p99 = statistics.median(x.p99_ms for x in loads)
     return f"{rps:,.0f} req/s (p50 {p50:.2f} ms, p99 {p99:.2f} ms)"
+
+
+def check_micro_cache(cached: int, uncached: int) -> None:
+    """The shipped site goes through its micro-cache (an X-Cache-Status: HIT, or STALE
+    etc. when an entry just expired), the copy with `proxy_cache off;` never does (no
+    X-Cache-Status at all)."""
+    for path in SERVING_PATHS:
+        on = get(cached, path)[1].get("X-Cache-Status")
+        off = get(uncached, path)[1].get("X-Cache-Status")
+        if on is None or off is not None:
+            raise RuntimeError(f"{path}: X-Cache-Status {on!r} with micro-cache, {off!r} without")
 
 
 def page_weight(port: int) -> Row:
@@ -401,7 +422,7 @@ def bench_serving(
             "bench.bare_app:create_app()", bare_env, work / "gunicorn-bare.log"
         ) as bare:
             warm(bare.port, SERVING_PATHS)
-            direct, served = compare(
+            direct, served, _ = compare(
                 "gunicorn (2 workers) vs a bare Flask app, same body and settings",
                 APP_RATIO_GOAL,
                 lambda path: measure(app.port, path),
@@ -417,7 +438,7 @@ def bench_serving(
             prefix = static_prefix(work, bodies)
             with procs.nginx(work, prefix) as port:
                 warm(port, SERVING_PATHS)
-                via_nginx, _ = compare(
+                via_nginx, _, _ = compare(
                     nginx_label,
                     NGINX_RATIO_GOAL,
                     lambda path: measure(port, path),
@@ -427,11 +448,26 @@ def bench_serving(
                     "static",
                 )
                 weight = page_weight(port)
+                with procs.nginx(work, prefix, micro_cache=False) as uncached:
+                    warm(uncached, SERVING_PATHS)
+                    check_micro_cache(port, uncached)
+                    speed_up, _, proxied = compare(
+                        NO_MICRO_CACHE_LABEL,
+                        None,
+                        lambda path: measure(port, path),
+                        lambda path: measure(uncached, path),
+                        rounds,
+                        "",
+                        "no micro-cache",
+                    )
+                served += proxied  # answered by the same two workers
+                via_nginx += speed_up
         else:
             log(f"nginx rows not measured: {NO_NGINX}")
             via_nginx = [
-                not_measured(f"Serving {nginx_label}: cached `{path}`",
-                             f">= {NGINX_RATIO_GOAL}", NO_NGINX)
+                not_measured(f"Serving {label}: cached `{path}`", goal, NO_NGINX)
+                for label, goal in ((nginx_label, f">= {NGINX_RATIO_GOAL}"),
+                                    (NO_MICRO_CACHE_LABEL, "info"))
                 for path in SERVING_PATHS
             ]  # fmt: skip
             weight = not_measured(PAGE_WEIGHT_FIGURE, f"< {PAGE_WEIGHT_GOAL_KB:.0f} KB", NO_NGINX)
@@ -518,6 +554,11 @@ def report(
         "benchmark's own size.",
         "- In production nginx's micro-cache answers almost every `/` and `/api/` "
         "request, so the gunicorn ratio bounds only cache refreshes and cache misses.",
+        "- The micro-cache speed-up rows run a second nginx with a copy of the site "
+        "rendered with `proxy_cache off;` (tests/deploy_helpers.py, without_micro_cache; "
+        "deploy/ is not changed) in front of the same gunicorn: nginx, gunicorn and wrk "
+        "then share the 2 cores, and nginx opens a new unix-socket connection to gunicorn "
+        "per request, as the shipped upstream block does.",
         f"- Load generator of this run: {generator_name}. Serving req/s and ratios are only "
         "comparable with runs that used the same generator: the Python one "
         "(bench/loadgen.py) costs more CPU per request than wrk and shares the 2 cores "

@@ -35,11 +35,14 @@ def ipv6_loopback() -> bool:
         return False
 
 
-def nginx_placeholders(work: Path, port: int, prefix: Path = ROOT) -> dict[str, str]:
-    """Values for the site's placeholders; `prefix` holds the `static/` nginx serves."""
+def nginx_placeholders(
+    work: Path, port: int, prefix: Path = ROOT, upstream_socket: Path | None = None
+) -> dict[str, str]:
+    """Values for the site's placeholders; `prefix` holds the `static/` nginx serves,
+    `upstream_socket` is gunicorn's (by default work/gunicorn.sock)."""
     return {
         "PREFIX": str(prefix),  # by default static files straight from the checkout
-        "SOCKET": str(work / "gunicorn.sock"),
+        "SOCKET": str(upstream_socket or work / "gunicorn.sock"),
         "CACHE_DIR": str(work / "cache"),
         "SNIPPET": str(work / "security-headers.conf"),
         "SERVER_NAME": SERVER_NAME,
@@ -91,14 +94,36 @@ def nginx_main_conf(work: Path, site: Path) -> str:
     return "\n".join(head) + "\n" + body + "\n"
 
 
-def write_nginx_conf(work: Path, port: int, prefix: Path = ROOT) -> Path:
-    """Render the site and its snippet into `work`; returns the main nginx.conf."""
-    values = nginx_placeholders(work, port, prefix)
+_PROXY_CACHE = re.compile(r"^([ \t]*)proxy_cache[ \t]+(?!off;)\S+;", re.MULTILINE)
+
+
+def without_micro_cache(site: str) -> str:
+    """The rendered site with its micro-cache switched off (`proxy_cache off;` in place
+    of `proxy_cache <zone>;`), so nginx proxies every request to gunicorn: for the
+    benchmark's comparison only; the shipped config is never changed."""
+    text, count = _PROXY_CACHE.subn(r"\1proxy_cache off;", site)
+    if count != 1:
+        raise ValueError(f"expected one proxy_cache directive in the site, found {count}")
+    return text
+
+
+def write_nginx_conf(
+    work: Path,
+    port: int,
+    prefix: Path = ROOT,
+    *,
+    upstream_socket: Path | None = None,
+    micro_cache: bool = True,
+) -> Path:
+    """Render the site and its snippet into `work`; returns the main nginx.conf.
+    `micro_cache=False` renders a copy with the micro-cache off (without_micro_cache)."""
+    values = nginx_placeholders(work, port, prefix, upstream_socket)
     (work / "cache").mkdir(exist_ok=True)
     snippet = render((DEPLOY / "nginx/security-headers.conf").read_text(), values)
     (work / "security-headers.conf").write_text(snippet)
     site = work / "site.conf"
-    site.write_text(render((DEPLOY / "nginx/chutes-leaderboard.conf").read_text(), values))
+    text = render((DEPLOY / "nginx/chutes-leaderboard.conf").read_text(), values)
+    site.write_text(text if micro_cache else without_micro_cache(text))
     main = work / "nginx.conf"
     main.write_text(nginx_main_conf(work, site))
     return main

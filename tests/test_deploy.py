@@ -39,6 +39,7 @@ from tests.deploy_helpers import (
     nginx_placeholders,
     stop,
     wait_for,
+    without_micro_cache,
     write_nginx_conf,
 )
 from tests.seed import seed, simple_model
@@ -333,6 +334,25 @@ def test_nginx_config_is_valid(tmp_path: Path) -> None:
     proc = run([nginx, "-t", "-p", str(tmp_path), "-c", str(conf)])
     assert proc.returncode == 0, proc.stderr
     assert "syntax is ok" in proc.stderr and "[warn]" not in proc.stderr, proc.stderr
+
+
+def test_nginx_config_without_micro_cache_for_the_bench(tmp_path: Path) -> None:
+    """bench/ compares the site with a copy whose micro-cache is off: only the one
+    proxy_cache line differs, and that copy is valid too."""
+    nginx = require("nginx")
+    conf = write_nginx_conf(tmp_path, free_port(), micro_cache=False)
+    proc = run([nginx, "-t", "-p", str(tmp_path), "-c", str(conf)])
+    assert proc.returncode == 0, proc.stderr
+    assert "[warn]" not in proc.stderr, proc.stderr
+    shipped = (DEPLOY / "nginx/chutes-leaderboard.conf").read_text()
+    changed = [
+        (a.strip(), b.strip())
+        for a, b in zip(
+            shipped.splitlines(), without_micro_cache(shipped).splitlines(), strict=True
+        )
+        if a != b
+    ]
+    assert changed == [("proxy_cache chutes_leaderboard;", "proxy_cache off;")]
 
 
 # --- the round trip ----------------------------------------------------------------------

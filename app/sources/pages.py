@@ -119,21 +119,26 @@ def parse_data_json(text: str) -> list[DailyRow]:
     return parse_stats_rows(data_json_values(text))
 
 
-def _fetch_catalogue(fetcher: Fetcher, web: str) -> list[CatalogueEntry]:
-    url = f"{web}/app"
+def _page_values(fetcher: Fetcher, url: str, json_url: str, expected: str) -> tuple[list[Any], str]:
+    """A page's decoded data and the URL it came from; the same route's __data.json is
+    the fallback when the HTML holds no usable data. SourceError names both URLs."""
     html = fetcher.get_text(url)  # SourceError names the URL
     try:
-        values = extract_page_data(html)
+        return extract_page_data(html), url
     except DevalueError as exc:
-        # No usable data in the HTML: the same route's __data.json is the last resort.
-        json_url = f"{url}/__data.json"
         try:
-            values = data_json_values(fetcher.get_text(json_url))
+            return data_json_values(fetcher.get_text(json_url)), json_url
         except (SourceError, DevalueError) as json_exc:
             raise SourceError(
-                f"{url}: {exc}; {json_url} failed too ({json_exc}); "
-                "expected SvelteKit page data listing the chutes"
+                f"{url}: {exc}; {json_url} failed too ({json_exc}); expected {expected}"
             ) from exc
+
+
+def _fetch_catalogue(fetcher: Fetcher, web: str) -> list[CatalogueEntry]:
+    url = f"{web}/app"
+    values, url = _page_values(
+        fetcher, url, f"{url}/__data.json", "SvelteKit page data listing the chutes"
+    )
     catalogue = catalogue_from_values(values)
     if not catalogue:
         raise SourceError(
@@ -145,17 +150,11 @@ def _fetch_catalogue(fetcher: Fetcher, web: str) -> list[CatalogueEntry]:
 
 def _fetch_stats(fetcher: Fetcher, web: str, chute_id: str) -> list[DailyRow]:
     """One chute's stats page as rows; SourceError naming the URL when it yields none."""
-    url = f"{web}/app/chute/{chute_id}?tab=stats"
-    html = fetcher.get_text(url)
-    try:
-        rows = parse_stats_page(html)
-    except DevalueError as exc:
-        json_url = f"{web}/app/chute/{chute_id}/__data.json"
-        try:
-            rows = parse_data_json(fetcher.get_text(json_url))
-        except (SourceError, DevalueError) as json_exc:
-            raise SourceError(f"{url}: {exc}; {json_url} failed too ({json_exc})") from exc
-        url = json_url
+    page = f"{web}/app/chute/{chute_id}"
+    values, url = _page_values(
+        fetcher, f"{page}?tab=stats", f"{page}/__data.json", "SvelteKit page data with daily rows"
+    )
+    rows = parse_stats_rows(values)
     if not rows:
         raise SourceError(
             f"{url}: no daily stats rows found, expected rows with chute_id, date, average_tps"

@@ -17,6 +17,7 @@ from app.scraper import run_scrape, scrape_lock
 from tests.conftest import FIXTURES, fixture_text
 from tests.dbstate import scrape_runs, snapshot
 
+PROJECT_ROOT = FIXTURES.parents[2]
 QWEN32 = "ac059e33-eb27-541c-b9a9-24b214036475"
 GEMMA = "42ee92ba-a537-5a73-8741-876067750db7"
 CATALOGUE_IDS = {
@@ -31,6 +32,19 @@ def serve_json_fixture(httpserver, path: str, name: str) -> None:
     httpserver.expect_request(path).respond_with_data(
         fixture_text(name), content_type="application/json"
     )
+
+
+def scrape_py_env(db_path: str, httpserver, **extra: str) -> dict[str, str]:
+    """The environment for a `scrape.py` subprocess aimed at the loopback server."""
+    base = httpserver.url_for("").rstrip("/")
+    return {
+        **os.environ,
+        "LEADERBOARD_DATABASE": db_path,
+        "LEADERBOARD_API_URL": base,
+        "LEADERBOARD_LLM_URL": base,
+        "LEADERBOARD_REQUEST_DELAY": "0",
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -222,7 +236,7 @@ def test_models_leaving_the_catalogue_keep_history_and_go_inactive(scrape_app, u
 
 
 def test_fixture_copies_match_the_shared_samples():
-    shared = FIXTURES.parents[3] / "shared" / "fixtures" / "chutes"
+    shared = PROJECT_ROOT.parent / "shared" / "fixtures" / "chutes"
     if not shared.is_dir():
         pytest.skip("../shared is not beside this checkout")
     for sample in shared.iterdir():
@@ -244,16 +258,10 @@ def test_sigkill_mid_run_leaves_the_database_as_before(scrape_app, upstream, db_
     upstream.clear()
     serve_json_fixture(upstream, "/v1/models", "v1_models.json")
     upstream.expect_request("/invocations/stats/llm").respond_with_handler(stall)
-    base = upstream.url_for("").rstrip("/")
-    env = {
-        **os.environ,
-        "LEADERBOARD_DATABASE": db_path,
-        "LEADERBOARD_API_URL": base,
-        "LEADERBOARD_LLM_URL": base,
-        "LEADERBOARD_REQUEST_DELAY": "0",
-    }
-    root = FIXTURES.parents[2]
-    proc = subprocess.Popen([sys.executable, "scrape.py", "--source", "api"], cwd=root, env=env)
+    env = scrape_py_env(db_path, upstream)
+    proc = subprocess.Popen(
+        [sys.executable, "scrape.py", "--source", "api"], cwd=PROJECT_ROOT, env=env
+    )
     try:
         assert reached.wait(20), "the scraper never reached the stats request"
         proc.send_signal(signal.SIGKILL)
@@ -266,20 +274,11 @@ def test_sigkill_mid_run_leaves_the_database_as_before(scrape_app, upstream, db_
 
 
 def test_scrape_py_exit_status_and_log_line(scrape_app, httpserver, db_path):
-
     httpserver.expect_request("/v1/models").respond_with_data("nope", status=503)
-    base = httpserver.url_for("").rstrip("/")
-    env = {
-        **os.environ,
-        "LEADERBOARD_DATABASE": db_path,
-        "LEADERBOARD_API_URL": base,
-        "LEADERBOARD_LLM_URL": base,
-        "LEADERBOARD_HTTP_RETRIES": "0",
-        "LEADERBOARD_REQUEST_DELAY": "0",
-    }
+    env = scrape_py_env(db_path, httpserver, LEADERBOARD_HTTP_RETRIES="0")
     done = subprocess.run(
         [sys.executable, "scrape.py", "--source", "api"],
-        cwd=FIXTURES.parents[2],
+        cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
         text=True,
@@ -291,7 +290,7 @@ def test_scrape_py_exit_status_and_log_line(scrape_app, httpserver, db_path):
 
     bad = subprocess.run(
         [sys.executable, "scrape.py", "--source", "ftp"],
-        cwd=FIXTURES.parents[2],
+        cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         timeout=60,

@@ -14,7 +14,7 @@ DEFAULTS: dict[str, object] = {
     # Retries per request on connection errors, 429 and 5xx (urllib3 Retry).
     "HTTP_RETRIES": 3,
     "HTTP_BACKOFF": 1.0,
-    # A Retry-After longer than this is not waited for: the request fails instead.
+    # A Retry-After longer than this (seconds) is not waited for: the request fails.
     "HTTP_MAX_RETRY_AFTER": 30,
     "HTTP_MAX_BYTES": 32 * 1024 * 1024,
     # Wall-clock budget of one scrape run; requests past it are not started.

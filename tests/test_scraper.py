@@ -177,15 +177,23 @@ def test_retries_are_bounded_then_the_failure_rule_applies(scrape_app, httpserve
     assert time.monotonic() - started < 10
 
 
-def test_retry_after_beyond_the_cap_is_not_waited_for(scrape_app, httpserver):
-    httpserver.expect_request("/v1/models").respond_with_data(
-        "banned", status=429, headers={"Retry-After": "3600"}
-    )
-    scrape_app.config.update(HTTP_RETRIES=1, HTTP_MAX_RETRY_AFTER=0.5)
+def test_retry_after_beyond_the_cap_fails_at_once(scrape_app, httpserver):
+    calls = []
+
+    def banned(request):
+        calls.append(request.path)
+        return Response("banned", status=429, headers={"Retry-After": "3600"})
+
+    httpserver.expect_request("/v1/models").respond_with_handler(banned)
+    scrape_app.config.update(HTTP_RETRIES=3, HTTP_MAX_RETRY_AFTER=5)
     started = time.monotonic()
 
-    assert run_scrape(scrape_app.config, source="api").exit_code == 1
-    assert time.monotonic() - started < 5
+    outcome = run_scrape(scrape_app.config, source="api")
+
+    assert outcome.exit_code == 1
+    assert "HTTP 429 (Retry-After: 3600)" in outcome.message
+    assert calls == ["/v1/models"]  # no retry into a long ban
+    assert time.monotonic() - started < 3
 
 
 def test_second_concurrent_run_exits_cleanly(scrape_app, upstream, db_path):

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 from app.sources import SourceError
@@ -17,15 +17,30 @@ log = logging.getLogger(__name__)
 
 
 class BoundedRetry(Retry):
-    """urllib3 Retry whose Retry-After waits are capped, so a run stays bounded."""
+    """urllib3 Retry that gives up at once when Retry-After asks for a long wait.
+
+    Waiting would overrun the run's budget, and retrying early would lengthen the
+    upstream's 429 ban; the next timer run tries again instead.
+    """
 
     max_retry_after: float = 30.0
 
-    def get_retry_after(self, response: Any) -> float | None:
-        retry_after = super().get_retry_after(response)
-        if retry_after is None:
-            return None
-        return min(retry_after, self.max_retry_after)
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        **kwargs: Any,
+    ) -> Retry:
+        wait = self.get_retry_after(response) if response is not None else None
+        if wait is not None and wait > self.max_retry_after:
+            raise MaxRetryError(
+                kwargs.get("_pool"),
+                url or "",
+                ResponseError(f"Retry-After of {wait:.0f} s exceeds {self.max_retry_after:.0f} s"),
+            )
+        return super().increment(method, url, response, error, **kwargs)
 
 
 def _describe(exc: requests.RequestException) -> str:
@@ -83,7 +98,9 @@ class Fetcher:
         try:
             with self.session.get(url, params=params, timeout=self.timeout, stream=True) as resp:
                 if resp.status_code != 200:
-                    raise SourceError(f"{resp.url}: HTTP {resp.status_code}, expected 200")
+                    wait = resp.headers.get("Retry-After")
+                    hint = f" (Retry-After: {wait})" if wait else ""
+                    raise SourceError(f"{resp.url}: HTTP {resp.status_code}{hint}, expected 200")
                 return self._read_capped(resp)
         except requests.RequestException as exc:
             raise SourceError(f"{url}: {_describe(exc)}") from exc

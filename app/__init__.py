@@ -28,6 +28,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not os.path.isabs(database):
         app.config["DATABASE"] = os.path.join(PROJECT_ROOT, database)
 
+    # No redirects from "//x" to "/x": every route is flat, nginx already merges slashes,
+    # and a redirect would echo a fuzzed path (newlines and all) into a Location header.
+    app.url_map.merge_slashes = False
     db.init_app(app)
     cache.init_app(app)
     security.init_app(app)

@@ -77,8 +77,9 @@ def seconds_to_midnight(now: datetime) -> float:
 
 
 def freshness(conn, now: datetime) -> dict:
-    """Last good scrape, whether it is stale (older than 2x the interval), and for how long
-    the answer holds."""
+    """Last good scrape, whether it is stale (older than 2x the interval), that threshold in
+    seconds (for the page's JavaScript to re-check after a refresh), and for how long the
+    answer holds."""
     interval = float(current_app.config["SCRAPE_INTERVAL"])
     good = db.last_run(conn, good_only=True)
     finished = formatting.parse_utc(good["finished_at"]) if good else None
@@ -93,6 +94,7 @@ def freshness(conn, now: datetime) -> dict:
         "stale": stale,
         "age": formatting.ago((now - finished).total_seconds()) if finished else None,
         "holds_for": holds_for,
+        "stale_after": round(2 * interval),
     }
 
 

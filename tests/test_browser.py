@@ -4,12 +4,16 @@ The app is served for real (werkzeug in a thread) over a seeded temporary databa
 so the page, its CSS/JS, the CSP and /api/models all run as in production.
 """
 
+import json
 import math
 import os
 import pathlib
 import re
+import sqlite3
 import threading
+import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -327,6 +331,70 @@ def test_works_with_javascript_off(live, browser):
         assert requests == sorted(requests, reverse=True)
     finally:
         context.close()
+
+
+def api_answer_scraped_at(live: LiveServer, when: datetime):
+    """A route handler answering /api/models with the real models, all scraped at `when`."""
+    with urllib.request.urlopen(live.url + "/api/models?sort=tps") as response:
+        models = json.load(response)
+    for model in models:
+        model["scraped_at"] = when.isoformat(timespec="seconds")
+    body = json.dumps(models)
+    return lambda route: route.fulfill(status=200, content_type="application/json", body=body)
+
+
+def refresh_and_wait(page) -> None:
+    page.click("#refresh")
+    page.wait_for_function("!document.getElementById('board').hasAttribute('aria-busy')")
+    assert "Updated" in page.text_content("#refresh-status")
+
+
+def test_refresh_rechecks_the_stale_badge(live, browser, tmp_path):
+    expect = playwright_sync.expect
+    # A fresh page, left open while the scraper stops: the next refresh brings old data.
+    tab = Tab(browser)
+    try:
+        page = tab.page
+        page.goto(live.url + "/")
+        badge = page.locator("#stale-badge")
+        assert badge.is_hidden()
+        assert badge.get_attribute("data-stale-after") == "1200"
+        three_hours_ago = datetime.now(UTC) - timedelta(hours=3)
+        page.route("**/api/models*", api_answer_scraped_at(live, three_hours_ago))
+        refresh_and_wait(page)
+        expect(badge).to_be_visible()
+        assert badge.text_content() == "Stale — last good update 3 h ago"
+        assert (badge.get_attribute("title") or "").startswith(
+            "The last successful update was 3 h ago ("
+        )
+        assert page.get_attribute("#last-updated", "datetime") == three_hours_ago.strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        assert tab.errors == []
+    finally:
+        tab.context.close()
+
+    # A stale page, left open until the scraper recovers: the next refresh clears the badge.
+    stale = start_server(tmp_path)
+    conn = sqlite3.connect(stale.db_path)
+    with conn:
+        two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+        conn.execute("UPDATE scrape_runs SET finished_at = ?", (two_hours_ago.isoformat(),))
+    conn.close()
+    tab = Tab(browser)
+    try:
+        page = tab.page
+        page.goto(stale.url + "/")
+        badge = page.locator("#stale-badge")
+        expect(badge).to_be_visible()
+        assert badge.text_content() == "Stale — last good update 2 h ago"
+        page.route("**/api/models*", api_answer_scraped_at(stale, datetime.now(UTC)))
+        refresh_and_wait(page)
+        expect(badge).to_be_hidden()
+        assert tab.errors == []
+    finally:
+        tab.context.close()
+        stale.stop()
 
 
 def test_auto_refresh_every_five_minutes(live, tab):

@@ -94,7 +94,7 @@ def test_empty_database_shows_friendly_empty_state(client):
     assert cards_of(response) == []
     assert "Chutes TPS Leaderboard" in html
     assert "Data updates every 10 min" in html
-    assert 'class="badge badge-stale"' not in html
+    assert "hidden" in stale_badge(html).attrs  # no scrape yet is not "stale"
 
 
 def test_leaderboard_ranks_by_tps_with_no_data_last(client, board):
@@ -222,16 +222,56 @@ def age_last_run(db_path: str, minutes: int) -> None:
     conn.close()
 
 
+class Badge(HTMLParser):
+    """The stale badge's attributes and text, or None if the page has no badge."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attrs: dict | None = None
+        self.text = ""
+        self._inside = False
+
+    def handle_starttag(self, tag, attrs):
+        if dict(attrs).get("id") == "stale-badge":
+            self.attrs, self._inside = dict(attrs), True
+
+    def handle_endtag(self, tag):
+        self._inside = False
+
+    def handle_data(self, data):
+        if self._inside:
+            self.text += data
+
+
+def stale_badge(html: str) -> Badge:
+    parser = Badge()
+    parser.feed(html)
+    return parser
+
+
 def test_stale_badge_when_last_good_scrape_is_old(db_path):
     seed_board(db_path)
     app = create_app({"TESTING": True, "DATABASE": db_path})
     client = app.test_client()
-    assert "badge-stale" not in client.get("/").get_data(as_text=True)
+    # Fresh: the badge is in the page for the JavaScript, but hidden (also with JS off).
+    for path in ("/", "/models/mid"):
+        fresh = stale_badge(client.get(path).text)
+        assert fresh.attrs is not None, path
+        assert "hidden" in fresh.attrs, path
+        assert "badge-stale" in fresh.attrs["class"].split()
+        assert fresh.attrs["data-stale-after"] == "1200"  # 2 x SCRAPE_INTERVAL (600 s)
     age_last_run(db_path, 21)  # > 2 x 10 min
     # Staleness depends on the clock, not on a new scrape: a fresh app (empty cache).
-    html = create_app({"TESTING": True, "DATABASE": db_path}).test_client().get("/").text
-    assert 'class="badge badge-stale"' in html
-    assert "Stale" in html
+    client = create_app({"TESTING": True, "DATABASE": db_path}).test_client()
+    for path in ("/", "/models/mid"):
+        stale = stale_badge(client.get(path).text)
+        assert stale.attrs is not None and "hidden" not in stale.attrs, path
+        assert stale.attrs["data-stale-after"] == "1200"
+        assert stale.text == "Stale — last good update 21 min ago"
+
+
+def test_no_stale_badge_on_pages_without_freshness(client, board):
+    assert stale_badge(client.get("/methodology").text).attrs is None
 
 
 def test_fresh_page_is_not_cached_past_the_moment_it_turns_stale(db_path, monkeypatch):
@@ -250,7 +290,7 @@ def test_fresh_page_is_not_cached_past_the_moment_it_turns_stale(db_path, monkey
             timeouts.append(timeout) or original(key, value, timeout=timeout)
         ),
     )
-    assert "badge-stale" not in client.get("/").text
+    assert "hidden" in stale_badge(client.get("/").text).attrs
     assert timeouts and 1 <= timeouts[0] <= 60
 
 
@@ -266,7 +306,7 @@ def test_stale_uses_the_last_good_run_not_a_failed_one(db_path):
         )
     conn.close()
     html = create_app({"TESTING": True, "DATABASE": db_path}).test_client().get("/").text
-    assert 'class="badge badge-stale"' in html
+    assert "hidden" not in stale_badge(html).attrs
 
 
 def test_interval_comes_from_config(db_path):
@@ -274,7 +314,8 @@ def test_interval_comes_from_config(db_path):
     age_last_run(db_path, 21)
     app = create_app({"TESTING": True, "DATABASE": db_path, "SCRAPE_INTERVAL": 3600})
     html = app.test_client().get("/").text
-    assert "badge-stale" not in html
+    badge = stale_badge(html).attrs
+    assert "hidden" in badge and badge["data-stale-after"] == "7200"
     assert "Data updates every 60 min" in html
 
 

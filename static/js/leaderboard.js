@@ -3,7 +3,8 @@
  * The server renders a complete page; this script only enhances it. Every card is in
  * the page (non-matches are `hidden`), so searching just toggles them and sorting just
  * reorders them. Refresh fetches /api/models and rebuilds the cards with textContent:
- * upstream strings (model names) never pass through innerHTML.
+ * upstream strings (model names) never pass through innerHTML. After a refresh the navbar's
+ * stale badge is re-checked against the newest scraped_at, by this browser's clock.
  */
 (function () {
   "use strict";
@@ -38,6 +39,8 @@
   var noMatchesQuery = document.getElementById("no-matches-query");
   var emptyState = document.getElementById("empty-state");
   var heroFigures = document.querySelector(".hero-figures");
+  var staleBadge = document.getElementById("stale-badge");
+  var staleAfter = staleBadge ? Number(staleBadge.getAttribute("data-stale-after")) : NaN;
   var minRequests = Number(board.getAttribute("data-min-requests")) || 100;
 
   var models = parseData(dataNode.textContent);
@@ -106,6 +109,16 @@
 
   function pad(n) {
     return (n < 10 ? "0" : "") + n;
+  }
+
+  /* A rough age, as app/formatting.py ago(): "just now", "42 min", "5 h", "3 days". */
+  function fmtAgo(seconds) {
+    if (seconds < 60) return "just now";
+    var minutes = Math.floor(seconds / 60);
+    if (minutes < 120) return minutes + " min";
+    var hours = Math.floor(minutes / 60);
+    if (hours < 48) return hours + " h";
+    return Math.floor(hours / 24) + " days";
   }
 
   function fmtUtc(d) {
@@ -357,16 +370,34 @@
     if (node) node.textContent = text;
   }
 
-  function updateLastUpdated(list) {
-    var node = document.getElementById("last-updated");
+  /* The newest scraped_at in the API's answer, or null if no model has one. */
+  function newestScrape(list) {
     var newest = null;
     list.forEach(function (m) {
       var d = parseUtc(m.scraped_at);
       if (d && (!newest || d > newest)) newest = d;
     });
+    return newest;
+  }
+
+  function updateLastUpdated(newest) {
+    var node = document.getElementById("last-updated");
     if (!node || !newest) return;
     node.setAttribute("datetime", newest.toISOString().replace(/\.\d{3}Z$/, "Z"));
     node.textContent = fmtUtc(newest);
+  }
+
+  /* Stale when the newest data is older than the server's threshold (2x the scrape
+   * interval), by this browser's clock. Without a scraped_at, the server's verdict stays. */
+  function updateStale(newest) {
+    if (!staleBadge || !newest || !(staleAfter > 0)) return;
+    var age = (Date.now() - newest.getTime()) / 1000;
+    var stale = age >= staleAfter;
+    staleBadge.hidden = !stale;
+    if (!stale) return;
+    staleBadge.textContent = "Stale — last good update " + fmtAgo(age) + " ago";
+    staleBadge.title = "The last successful update was " + fmtAgo(age) + " ago (" +
+      fmtUtc(newest) + ").";
   }
 
   function setBusy(on) {
@@ -423,7 +454,9 @@
     models = data;
     if (emptyState && data.length) emptyState.hidden = true;
     updateHero(data);
-    updateLastUpdated(data);
+    var newest = newestScrape(data);
+    updateLastUpdated(newest);
+    updateStale(newest);
     // The API ranked for the chosen sort; re-rank locally only if it changed meanwhile.
     applyOrder(rankModels(models, sortSelect.value));
     applyFilter();

@@ -11,7 +11,7 @@ import sys
 
 from app import create_app
 from app.config import SOURCES
-from app.scraper import run_scrape
+from app.scraping.run import run_scrape
 
 log = logging.getLogger("scrape")
 

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import api, cache, db, errors, security, views
+from app import api, cache, db, errors, security, web
 from app.config import DEFAULTS
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,7 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cache.init_app(app)
     security.init_app(app)
     errors.init_app(app)
-    app.register_blueprint(views.bp)
+    app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])

@@ -10,7 +10,7 @@ from typing import Any
 import click
 from flask import Flask, current_app, g
 
-from app.stats import DailyRow, Figures
+from app.rows import DailyRow, Figures
 
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schema.sql")
 BUSY_TIMEOUT_S = 10.0

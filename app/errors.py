@@ -7,7 +7,7 @@ from jinja2 import TemplateNotFound
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from app.api_serialise import json_body
+from app.api.serialise import json_body
 
 FALLBACK_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>{code} {title}</title>"

@@ -1,7 +1,8 @@
 """Pure ranking: model rows in, the sorted, ranked, filtered leaderboard out."""
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+
+from app.clock import today_utc
 
 # sort name -> (model field, highest first?)
 SORTS: dict[str, tuple[str, bool]] = {
@@ -15,10 +16,6 @@ SORTS: dict[str, tuple[str, bool]] = {
 }
 DEFAULT_SORT = "tps"
 ORDERS = ("asc", "desc")
-
-
-def today_utc() -> str:
-    return datetime.now(UTC).date().isoformat()
 
 
 def sort_models(

@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from app import create_app
-from app.scraper import run_scrape
-from app.sources.api import parse_stats
-from app.sources.pages import parse_data_json, parse_stats_page
+from app.scraping.run import run_scrape
+from app.scraping.sources.api import parse_stats
+from app.scraping.sources.pages import parse_data_json, parse_stats_page
 from bench import loadgen, procs
 from tests.deploy_helpers import ROOT, SERVER_NAME
 from tests.upstream import Dataset, render_data_json, render_stats_page

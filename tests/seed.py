@@ -3,8 +3,8 @@
 from datetime import UTC, date, datetime, timedelta
 
 from app import db
-from app.sources import CatalogueEntry
-from app.stats import NO_FIGURES, DailyRow, figures_by_model
+from app.rows import NO_FIGURES, CatalogueEntry, DailyRow
+from app.scraping.stats import figures_by_model
 
 
 def days_ago(n: int, today: date | None = None) -> str:

@@ -14,9 +14,9 @@ from jinja2 import TemplateNotFound
 import app.db
 import app.errors
 from app import create_app
-from app.api_serialise import HISTORY_FIELDS, MODEL_FIELDS
-from app.leaderboard import SORTS
-from app.openapi import document
+from app.api.openapi import document
+from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS
+from app.ranking import SORTS
 from tests.seed import seed, simple_model
 
 XSS_NAME = "<img src=x onerror=alert(1)>"

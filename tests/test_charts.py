@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app import charts
+from app.web import charts
 
 
 def test_nice_ticks_are_round_and_cover_the_maximum():

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from app.sources.devalue import Deferred, DevalueError, parse_stringified, parse_uneval
-from app.sources.sveltekit import data_json_values, extract_page_data
+from app.scraping.sources.devalue import Deferred, DevalueError, parse_stringified, parse_uneval
+from app.scraping.sources.sveltekit import data_json_values, extract_page_data
 from tests.conftest import fixture_text
 from tests.upstream import (
     Dataset,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app import formatting as f
+from app.web import formatting as f
 
 
 @pytest.mark.parametrize(

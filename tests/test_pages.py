@@ -7,17 +7,18 @@ from datetime import UTC, datetime
 import pytest
 
 from app.config import DEFAULTS
-from app.sources import CatalogueEntry, SourceError
-from app.sources.devalue import DevalueError
-from app.sources.http import Fetcher
-from app.sources.pages import (
+from app.rows import CatalogueEntry, DailyRow
+from app.scraping.sources import SourceError
+from app.scraping.sources.devalue import DevalueError
+from app.scraping.sources.http import Fetcher
+from app.scraping.sources.pages import (
     fetch_pages,
     parse_catalogue,
     parse_data_json,
     parse_stats_page,
     parse_stats_rows,
 )
-from app.stats import DailyRow, daily_row_from_raw
+from app.scraping.stats import daily_row_from_raw
 from tests.conftest import fixture_text
 from tests.upstream import render_app_page, render_data_json, render_page, render_stats_page
 

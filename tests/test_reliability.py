@@ -34,7 +34,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app import create_app, db
-from app.scraper import RunOutcome, run_scrape
+from app.scraping.run import RunOutcome, run_scrape
 from tests.dbstate import scrape_runs, snapshot
 from tests.seed import seed, simple_model
 from tests.upstream import Dataset, UpstreamApp, make_row, make_upstream_app, serve

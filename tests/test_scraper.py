@@ -13,7 +13,7 @@ import pytest
 from werkzeug import Response
 
 from app import create_app, db
-from app.scraper import run_scrape, scrape_lock
+from app.scraping.run import run_scrape, scrape_lock
 from tests.conftest import FIXTURES, fixture_text
 from tests.dbstate import scrape_runs, snapshot
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app import create_app, db
-from app.scraper import run_scrape
+from app.scraping.run import run_scrape
 from tests.upstream import Dataset, install, make_upstream_app
 
 FIGURE_COLUMNS = (

@@ -4,9 +4,8 @@ import math
 
 import pytest
 
-from app.stats import (
-    NO_FIGURES,
-    DailyRow,
+from app.rows import NO_FIGURES, DailyRow
+from app.scraping.stats import (
     clean_count,
     clean_speed,
     daily_row_from_raw,

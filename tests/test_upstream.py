@@ -532,14 +532,14 @@ def test_every_form_evaluates_to_the_same_page_data(upstream, fixtures_dataset, 
 
 @pytest.fixture
 def devalue():
-    """The project's decoder (app/sources/devalue.py); only these tests need it."""
-    return pytest.importorskip("app.sources.devalue")
+    """The project's decoder (app/scraping/sources/devalue.py); only these tests need it."""
+    return pytest.importorskip("app.scraping.sources.devalue")
 
 
 @pytest.fixture
 def sveltekit():
-    """The project's page-data extraction (app/sources/sveltekit.py)."""
-    return pytest.importorskip("app.sources.sveltekit")
+    """The project's page-data extraction (app/scraping/sources/sveltekit.py)."""
+    return pytest.importorskip("app.scraping.sources.sveltekit")
 
 
 def round_trip_value():

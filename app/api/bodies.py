@@ -9,8 +9,7 @@ from flask import Response
 from werkzeug.http import http_date, quote_etag
 
 from app.cache import cache, data_version, make_conditional
-from app.formatting import parse_utc
-from app.leaderboard import today_utc
+from app.clock import parse_utc, today_utc
 
 DATA_CACHE_CONTROL = "public, max-age=300"
 

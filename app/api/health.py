@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from app.formatting import parse_utc
+from app.clock import parse_utc
 
 
 def health_payload(facts: dict, *, now: datetime, scrape_interval: int) -> dict:

@@ -3,9 +3,9 @@
 from functools import cache
 from typing import Any
 
-from app.api_params import MAX_LIMIT, MAX_QUERY_LENGTH
-from app.api_serialise import HISTORY_FIELDS, MODEL_FIELDS
-from app.leaderboard import DEFAULT_SORT, ORDERS, SORTS
+from app.api.params import MAX_LIMIT, MAX_QUERY_LENGTH
+from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS
+from app.ranking import DEFAULT_SORT, ORDERS, SORTS
 
 MAX_CHUTE_ID_LENGTH = 200
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
-from app.leaderboard import DEFAULT_SORT, ORDERS, SORTS
+from app.ranking import DEFAULT_SORT, ORDERS, SORTS
 
 MAX_LIMIT = 1000
 MAX_QUERY_LENGTH = 200

@@ -6,13 +6,13 @@ from functools import cache as cache_once
 from flask import Blueprint, Response, abort, current_app, request
 
 from app import db
-from app.api_cache import Body, cached_body, conditional_response, make_body
-from app.api_params import ListParams, parse_list_params
-from app.api_serialise import csv_body, history_object, json_body, model_object
+from app.api.bodies import Body, cached_body, conditional_response, make_body
+from app.api.health import health_payload
+from app.api.openapi import MAX_CHUTE_ID_LENGTH, document
+from app.api.params import ListParams, parse_list_params
+from app.api.serialise import csv_body, history_object, json_body, model_object
 from app.cache import cache, data_version
-from app.health import health_payload
-from app.leaderboard import filter_models, rank_models
-from app.openapi import MAX_CHUTE_ID_LENGTH, document
+from app.ranking import filter_models, rank_models
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -11,11 +11,12 @@ from typing import Any
 
 from app import db
 from app.config import SOURCES
-from app.sources import SourceError, SourceResult
-from app.sources.api import fetch_api
-from app.sources.http import Fetcher
-from app.sources.pages import fetch_pages
-from app.stats import DailyRow, figures_by_model, merge_rows
+from app.rows import DailyRow
+from app.scraping.sources import SourceError, SourceResult
+from app.scraping.sources.api import fetch_api
+from app.scraping.sources.http import Fetcher
+from app.scraping.sources.pages import fetch_pages
+from app.scraping.stats import figures_by_model, merge_rows
 
 log = logging.getLogger(__name__)
 

@@ -2,41 +2,14 @@
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, timedelta
+
+from app.rows import NO_FIGURES, DailyRow, Figures
 
 # Speeds beyond these are upstream glitches, not measurements: stored as no data.
 MAX_PLAUSIBLE_TPS = 100_000.0
 MAX_PLAUSIBLE_TTFT = 3_600.0
 MAX_PLAUSIBLE_COUNT = 10**15
-
-
-@dataclass(frozen=True)
-class DailyRow:
-    """One chute's numbers for one UTC day, cleaned: None means no data."""
-
-    chute_id: str
-    date: str
-    name: str | None = None
-    requests: int | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    tps: float | None = None
-    ttft: float | None = None
-
-
-@dataclass(frozen=True)
-class Figures:
-    latest_tps: float | None = None
-    latest_ttft: float | None = None
-    latest_requests: int | None = None
-    latest_date: str | None = None
-    avg_7d: float | None = None
-    avg_30d: float | None = None
-    peak_tps: float | None = None
-
-
-NO_FIGURES = Figures()
 
 
 def clean_speed(value: object, limit: float = MAX_PLAUSIBLE_TPS) -> float | None:

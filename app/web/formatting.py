@@ -1,6 +1,8 @@
 """Pure display formatting: numbers and times in, short strings out. "—" means no data."""
 
-from datetime import UTC, date, datetime
+from datetime import date
+
+from app.clock import parse_utc
 
 NO_DATA = "—"
 
@@ -50,19 +52,6 @@ def price(value: float | None) -> str:
     if text == "0.":
         return "<$0.0001"
     return "$" + text.ljust(text.index(".") + 3, "0")
-
-
-def parse_utc(text: str | None) -> datetime | None:
-    """An ISO-8601 timestamp as an aware UTC datetime; naive means UTC; junk means None."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def utc_time(text: str | None) -> str:

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
 from werkzeug.http import generate_etag
 
-from app import charts, db, formatting
-from app.assets import asset_url
+from app import db
 from app.cache import cache, make_conditional, versioned_key
-from app.leaderboard import DEFAULT_SORT, SORTS, filter_models, hero_figures, rank_models
+from app.ranking import DEFAULT_SORT, SORTS, filter_models, hero_figures, rank_models
+from app.web import charts, formatting
+from app.web.assets import asset_url
 
 bp = Blueprint("views", __name__)
 bp.add_app_template_global(asset_url, "asset_url")

@@ -2,24 +2,11 @@
 
 from dataclasses import dataclass, field
 
-from app.stats import DailyRow
+from app.rows import CatalogueEntry, DailyRow
 
 
 class SourceError(Exception):
     """The source gave nothing usable; the message names the URL and what was expected."""
-
-
-@dataclass(frozen=True)
-class CatalogueEntry:
-    """One rankable model as a catalogue lists it."""
-
-    chute_id: str
-    name: str
-    price_input: float | None = None
-    price_output: float | None = None
-    context_length: int | None = None
-    engine: str | None = None
-    quantization: str | None = None
 
 
 @dataclass

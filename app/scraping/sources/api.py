@@ -5,9 +5,10 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from app.sources import CatalogueEntry, SourceError, SourceResult
-from app.sources.http import Fetcher
-from app.stats import DailyRow, daily_row_from_raw
+from app.rows import CatalogueEntry, DailyRow
+from app.scraping.sources import SourceError, SourceResult
+from app.scraping.sources.http import Fetcher
+from app.scraping.stats import daily_row_from_raw
 
 
 def _number(value: object) -> float | None:

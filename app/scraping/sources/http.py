@@ -11,7 +11,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
-from app.sources import SourceError
+from app.scraping.sources import SourceError
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from app.sources import CatalogueEntry, SourceError, SourceResult
-from app.sources.devalue import DevalueError
-from app.sources.http import Fetcher
-from app.sources.sveltekit import data_json_values, extract_page_data
-from app.stats import DailyRow, daily_row_from_raw
+from app.rows import CatalogueEntry, DailyRow
+from app.scraping.sources import SourceError, SourceResult
+from app.scraping.sources.devalue import DevalueError
+from app.scraping.sources.http import Fetcher
+from app.scraping.sources.sveltekit import data_json_values, extract_page_data
+from app.scraping.stats import daily_row_from_raw
 
 log = logging.getLogger(__name__)
 

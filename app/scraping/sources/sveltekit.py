@@ -6,7 +6,7 @@ its bootstrap `<script>`: `kit.start(app, element, {…, data: […]})` since Sv
 builds. Promises are streamed in later scripts (`__sveltekit_x.resolve(…)`), even after
 `</html>`, and server-side fetches are replayed as `data-sveltekit-fetched` JSON scripts.
 The `…/__data.json` twin of a page holds the same node data as devalue `stringify` JSON,
-one JSON document per line. The values themselves are decoded by app/sources/devalue.py.
+one JSON document per line. The values themselves are decoded by app/scraping/sources/devalue.py.
 """
 
 import json
@@ -15,7 +15,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
-from app.sources.devalue import DevalueError, UnevalParser, parse_stringified
+from app.scraping.sources.devalue import DevalueError, UnevalParser, parse_stringified
 
 __all__ = ["data_json_values", "extract_page_data"]
 

@@ -1,0 +1,5 @@
+"""The read-only JSON/CSV API under /api (blueprint `api`)."""
+
+from app.api.routes import bp
+
+__all__ = ["bp"]

@@ -31,13 +31,58 @@ def init_db(path: str) -> None:
     directory = os.path.dirname(path)
     if directory:
         os.makedirs(directory, exist_ok=True)
+    with open(SCHEMA_PATH, encoding="utf-8") as handle:
+        schema = handle.read()
     conn = connect(path)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
-        with open(SCHEMA_PATH, encoding="utf-8") as schema:
-            conn.executescript(schema.read())
+        conn.executescript(schema)
+        add_missing_columns(conn, schema)
     finally:
         conn.close()
+
+
+def add_missing_columns(conn: sqlite3.Connection, schema: str) -> list[str]:
+    """Bring an older database up to schema.sql by adding the columns it lacks.
+
+    `CREATE TABLE IF NOT EXISTS` leaves an existing table as it was, so a column added to
+    schema.sql later would be missing from a deployed database. The schema is built in a
+    scratch in-memory database and compared table by table; only additions are made
+    (SQLite's ADD COLUMN), in one transaction, so upgrades never lose data.
+    """
+    wanted = sqlite3.connect(":memory:")
+    try:
+        wanted.executescript(schema)
+        tables = [
+            row[0]
+            for row in wanted.execute(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        added = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for table in tables:
+                have = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
+                for _cid, name, kind, notnull, default, _pk in wanted.execute(
+                    f'PRAGMA table_info("{table}")'
+                ):
+                    if name in have:
+                        continue
+                    clause = f'"{name}" {kind}'
+                    if notnull:
+                        clause += f" NOT NULL DEFAULT {default}"
+                    elif default is not None:
+                        clause += f" DEFAULT {default}"
+                    conn.execute(f'ALTER TABLE "{table}" ADD COLUMN {clause}')
+                    added.append(f"{table}.{name}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return added
+    finally:
+        wanted.close()
 
 
 def get_db() -> sqlite3.Connection:

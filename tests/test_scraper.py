@@ -2,7 +2,9 @@
 
 import json
 import os
+import pathlib
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -313,3 +315,24 @@ def test_unknown_configured_source_is_a_clear_failure(scrape_app, db_path):
     assert outcome.exit_code == 1
     assert "unknown source 'ftp'" in outcome.message
     assert scrape_runs(db_path)[-1]["status"] == "failed"
+
+
+def test_init_db_adds_columns_an_older_database_lacks(tmp_path):
+    """An upgrade keeps the data and gains the columns schema.sql added since."""
+    path = str(tmp_path / "old.sqlite3")
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE models (chute_id TEXT PRIMARY KEY, name TEXT NOT NULL);"
+        "INSERT INTO models VALUES ('c1', 'Old model');"
+    )
+    conn.close()
+    db.init_db(path)
+    conn = db.connect(path)
+    columns = {row["name"] for row in conn.execute("PRAGMA table_info(models)")}
+    assert {"latest_tps", "active", "scraped_at"} <= columns
+    row = conn.execute("SELECT name, active FROM models").fetchone()
+    assert (row["name"], row["active"]) == ("Old model", 1)
+    # A second run finds nothing left to add.
+    schema = pathlib.Path(db.SCHEMA_PATH).read_text()
+    assert db.add_missing_columns(conn, schema) == []
+    conn.close()

@@ -11,6 +11,10 @@ CREATE TABLE IF NOT EXISTS models (
     avg_30d         REAL,
     peak_tps        REAL,
     latest_date     TEXT,             -- UTC day, YYYY-MM-DD
+    rank_tps        REAL,             -- the ranked day's figures (SPEC §5 "Rank")
+    rank_ttft       REAL,
+    rank_requests   INTEGER,
+    rank_date       TEXT,             -- UTC day, YYYY-MM-DD; NULL: unranked
     scraped_at      TEXT,             -- UTC ISO-8601, when this model's rows were last fetched
     price_input     REAL,             -- USD per 1M prompt tokens
     price_output    REAL,             -- USD per 1M completion tokens

@@ -237,6 +237,8 @@ UPDATE_FIGURES = """
 UPDATE models SET
     latest_tps = :latest_tps, latest_ttft = :latest_ttft, latest_requests = :latest_requests,
     latest_date = :latest_date, avg_7d = :avg_7d, avg_30d = :avg_30d, peak_tps = :peak_tps,
+    rank_tps = :rank_tps, rank_ttft = :rank_ttft, rank_requests = :rank_requests,
+    rank_date = :rank_date,
     scraped_at = coalesce(:scraped_at, scraped_at)
 WHERE chute_id = :chute_id
 """
@@ -245,8 +247,8 @@ WHERE chute_id = :chute_id
 
 MODEL_COLUMNS = (
     "chute_id, name, latest_tps, latest_ttft, latest_requests, avg_7d, avg_30d, peak_tps,"
-    " latest_date, scraped_at, price_input, price_output, context_length, engine,"
-    " quantization, active"
+    " latest_date, scraped_at, rank_tps, rank_ttft, rank_requests, rank_date,"
+    " price_input, price_output, context_length, engine, quantization, active"
 )
 
 

@@ -1,11 +1,13 @@
 """Pure ranking: model rows in, the sorted, ranked, filtered leaderboard out."""
 
 from collections.abc import Iterable
+from datetime import date, timedelta
 
 from app.clock import today_utc
 
 # sort name -> (model field, highest first?)
 SORTS: dict[str, tuple[str, bool]] = {
+    "rank": ("rank", False),
     "tps": ("latest_tps", True),
     "avg_7d": ("avg_7d", True),
     "avg_30d": ("avg_30d", True),
@@ -33,8 +35,52 @@ def sort_models(
 
     with_value.sort(key=lambda m: m["name"].casefold())
     with_value.sort(key=value, reverse=descending)
-    without.sort(key=lambda m: m["name"].casefold())
+    if field == "rank":
+        # Unranked models: those with a speed first (fastest first), then those without.
+        without.sort(
+            key=lambda m: (
+                m.get("latest_tps") is None,
+                -(m.get("latest_tps") or 0),
+                m["name"].casefold(),
+            )
+        )
+    else:
+        without.sort(key=lambda m: m["name"].casefold())
     return with_value + without
+
+
+# A ranked day older than this many days (ending today) no longer ranks: the stored
+# figures were computed at the last scrape, and a model not refreshed since must not keep
+# its place on an old day.
+RANK_WINDOW_DAYS = 7
+# Seconds for an answer of this many tokens: the API's e2e_1k_s.
+E2E_TOKENS = 1000
+
+
+def _days_before(today: str, days: int) -> str:
+    return (date.fromisoformat(today) - timedelta(days=days)).isoformat()
+
+
+def response_seconds(ttft: float | None, tps: float | None, tokens: int) -> float | None:
+    """Seconds until an answer of `tokens` tokens is complete: TTFT + tokens / TPS."""
+    if ttft is None or not tps:
+        return None
+    return ttft + tokens / tps
+
+
+def speed_ranks(models: Iterable[dict], today: str) -> dict[str, int]:
+    """The speed rank (SPEC §5): models with a current ranked day, fastest first, ties by
+    more requests, then by name. Models absent from the result are unranked."""
+    oldest = _days_before(today, RANK_WINDOW_DAYS - 1)
+    ranked = [
+        m
+        for m in models
+        if m.get("rank_tps") is not None and oldest <= (m.get("rank_date") or "") <= today
+    ]
+    ranked.sort(
+        key=lambda m: (-m["rank_tps"], -(m.get("rank_requests") or 0), m["name"].casefold())
+    )
+    return {m["chute_id"]: position for position, m in enumerate(ranked, start=1)}
 
 
 def rank_models(
@@ -45,29 +91,33 @@ def rank_models(
     order: str | None = None,
     today: str | None = None,
 ) -> list[dict]:
-    """Copies of the models in sorted order with rank, low_sample and partial_day.
+    """Copies of the models in sorted order with rank, low_sample, partial_day, e2e_1k_s.
 
-    Ranks number the full sorted list (1, 2, 3, …); a model without the sorted figure
-    has rank None. Filter afterwards, so searching never renumbers.
+    `rank` is the speed rank over the whole list, whatever the sort: sorting reorders,
+    it does not renumber; filter afterwards, so searching does not renumber either.
     """
     today = today or today_utc()
-    field = SORTS[sort][0]
-    ranked = []
-    position = 0
-    for model in sort_models(models, sort, order):
-        has_value = model.get(field) is not None
-        position += has_value
+    models = list(models)
+    ranks = speed_ranks(models, today)
+    enriched = []
+    for model in models:
+        rank = ranks.get(model["chute_id"])
         requests = model.get("latest_requests")
-        ranked.append(
+        enriched.append(
             {
                 **model,
-                "rank": position if has_value else None,
+                "rank": rank,
                 "low_sample": model.get("latest_tps") is not None
                 and (requests or 0) < min_requests,
                 "partial_day": model.get("latest_date") == today,
+                "e2e_1k_s": response_seconds(
+                    model.get("rank_ttft"), model.get("rank_tps"), E2E_TOKENS
+                )
+                if rank
+                else None,
             }
         )
-    return ranked
+    return sort_models(enriched, sort, order)
 
 
 def filter_models(models: Iterable[dict], query: str | None) -> list[dict]:

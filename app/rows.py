@@ -43,6 +43,12 @@ class Figures:
     avg_7d: float | None = None
     avg_30d: float | None = None
     peak_tps: float | None = None
+    # The ranked day (SPEC §5 "Rank"): the newest day within the 7 ending today whose TPS
+    # is known and whose requests reach MIN_REQUESTS; the board's order rests on it.
+    rank_tps: float | None = None
+    rank_ttft: float | None = None
+    rank_requests: int | None = None
+    rank_date: str | None = None
 
 
 NO_FIGURES = Figures()

@@ -25,7 +25,7 @@ def seed(
     try:
         known = {entry.chute_id for entry in catalogue}
         kept = [row for row in rows if row.chute_id in known]
-        figures = figures_by_model(kept, min_requests)
+        figures = figures_by_model(kept, min_requests, days_ago(0))
         for entry in catalogue:
             figures.setdefault(entry.chute_id, NO_FIGURES)
         run_id = db.store_scrape(

@@ -17,7 +17,7 @@ from app import create_app
 from app.api.openapi import document
 from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS
 from app.ranking import SORTS
-from tests.seed import seed, simple_model
+from tests.seed import days_ago, seed, simple_model
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 FORMULA_NAMES = ["=HYPERLINK(1)", "+SUM(A1)", "-2+3", "@cmd"]
@@ -113,9 +113,42 @@ def test_each_sort_and_order(client, seeded, sort, order):
     descending = natural_desc if order is None else order == "desc"
     expected = _expected_order(models, field, descending)
     assert [m["chute_id"] for m in models[: len(expected)]] == expected
-    # Models without the figure come last, unranked, whatever the order.
-    assert all(m[field] is None and m["rank"] is None for m in models[len(expected) :])
-    assert [m["rank"] for m in models[: len(expected)]] == list(range(1, len(expected) + 1))
+    # Models without the figure come last, whatever the order.
+    assert all(m[field] is None for m in models[len(expected) :])
+    # `rank` is the speed rank: sorting reorders, it never renumbers.
+    speed_ranks = {m["chute_id"]: m["rank"] for m in get_json(client, "/api/models")}
+    assert {m["chute_id"]: m["rank"] for m in models} == speed_ranks
+
+
+def test_rank_is_the_ranked_day_speed_rank_with_unranked_last(client, db_path):
+    seed_models(
+        db_path,
+        [
+            # Today's 30 requests at 500 tok/s don't rank it: yesterday's full day does.
+            simple_model("early", "Early Today", {0: (500.0, 30), 1: (90.0, 4000)}),
+            simple_model("steady", "Steady", {1: (100.0, 4000)}),
+            # Only tiny days: unranked, whatever its speed.
+            simple_model("tiny", "Tiny Traffic", {1: (900.0, 20), 2: (800.0, 40)}),
+            # Its only full day is 8 days old: outside the week, unranked.
+            simple_model("old", "Old Day", {8: (300.0, 4000)}),
+        ],
+    )
+    models = get_json(client, "/api/models", query_string={"sort": "rank"})
+    assert [(m["chute_id"], m["rank"]) for m in models] == [
+        ("steady", 1),
+        ("early", 2),
+        # Unranked ones follow, fastest latest speed first.
+        ("tiny", None),
+        ("old", None),
+    ]
+    early = models[1]
+    assert early["latest_tps"] == 500.0 and early["rank_tps"] == 90.0
+    assert early["rank_requests"] == 4000 and early["rank_date"] == days_ago(1)
+    assert early["e2e_1k_s"] == pytest.approx(early["rank_ttft"] + 1000 / 90.0)
+    assert models[2]["e2e_1k_s"] is None and models[2]["rank_date"] is None
+    # The API's default order stays latest TPS (the original contract).
+    default = get_json(client, "/api/models")
+    assert [m["chute_id"] for m in default] == ["tiny", "early", "old", "steady"]
 
 
 def test_search_filters_without_renumbering(client, seeded):

@@ -12,8 +12,12 @@ from app.scraping.stats import (
     figures_by_model,
     merge_rows,
     model_figures,
+    ranked_day,
     weighted_mean_tps,
 )
+
+# After every date used below: the ranked-day window is checked in its own tests.
+TODAY = "2026-10-31"
 
 
 def row(day: str, tps: float | None, requests: int | None, ttft: float | None = 1.0) -> DailyRow:
@@ -90,6 +94,7 @@ def test_latest_skips_days_without_speed_data():
             row("2026-10-01", 40.0, 600, ttft=0.6),
         ],
         min_requests=100,
+        today=TODAY,
     )
     assert fig.latest_date == "2026-10-02"
     assert fig.latest_tps == 60.0
@@ -107,7 +112,7 @@ def test_windows_are_calendar_days_ending_at_latest_date_with_gaps():
         row("2026-10-01", 40.0, 100),  # 30th day back: inside 30d
         row("2026-09-30", 1000.0, 100),  # 31st day back: outside both
     ]
-    fig = model_figures(rows, min_requests=100)
+    fig = model_figures(rows, min_requests=100, today=TODAY)
     assert fig.avg_7d == pytest.approx(15.0)
     assert fig.avg_30d == pytest.approx(25.0)
     assert fig.peak_tps == 40.0
@@ -119,20 +124,22 @@ def test_peak_ignores_tiny_days():
         row("2026-10-02", 900.0, 3),  # a 3-request burst is not a peak
         row("2026-10-01", 70.0, 100),  # exactly MIN_REQUESTS counts
     ]
-    fig = model_figures(rows, min_requests=100)
+    fig = model_figures(rows, min_requests=100, today=TODAY)
     assert fig.peak_tps == 70.0
     assert fig.avg_30d == pytest.approx((50 * 5000 + 900 * 3 + 70 * 100) / 5103)
 
 
 def test_peak_is_null_when_no_day_has_enough_requests():
-    fig = model_figures([row("2026-10-03", 50.0, 10)], min_requests=100)
+    fig = model_figures([row("2026-10-03", 50.0, 10)], min_requests=100, today=TODAY)
     assert fig.latest_tps == 50.0
     assert fig.peak_tps is None
 
 
 def test_model_without_speed_data_has_every_figure_null():
-    assert model_figures([row("2026-10-03", None, 500)], min_requests=100) == NO_FIGURES
-    assert model_figures([], min_requests=100) == NO_FIGURES
+    assert (
+        model_figures([row("2026-10-03", None, 500)], min_requests=100, today=TODAY) == NO_FIGURES
+    )
+    assert model_figures([], min_requests=100, today=TODAY) == NO_FIGURES
 
 
 def test_figures_by_model_groups_on_chute_id():
@@ -141,7 +148,7 @@ def test_figures_by_model_groups_on_chute_id():
         DailyRow(chute_id="b", date="2026-10-01", requests=200, tps=20.0),
         DailyRow(chute_id="b", date="2026-10-02", requests=200, tps=30.0),
     ]
-    figures = figures_by_model(rows, min_requests=100)
+    figures = figures_by_model(rows, min_requests=100, today=TODAY)
     assert figures["a"].latest_tps == 10.0
     assert figures["b"].latest_tps == 30.0
     assert figures["b"].avg_7d == pytest.approx(25.0)
@@ -156,3 +163,33 @@ def test_merge_rows_prefers_fresh_rows():
         ("2026-10-02", 25.0),
         ("2026-10-03", 30.0),
     ]
+
+
+def test_ranked_day_is_the_newest_full_enough_day_in_the_week_ending_today():
+    rows = [
+        row("2026-10-31", 90.0, 30),  # today, early: too few requests to rank on
+        row("2026-10-30", 60.0, 5_000, ttft=0.5),  # yesterday's full day decides
+        row("2026-10-29", 70.0, 9_000),
+    ]
+    fig = model_figures(rows, min_requests=100, today="2026-10-31")
+    assert (fig.rank_date, fig.rank_tps, fig.rank_ttft, fig.rank_requests) == (
+        "2026-10-30",
+        60.0,
+        0.5,
+        5_000,
+    )
+    # The latest figures still show today's partial day.
+    assert fig.latest_date == "2026-10-31" and fig.latest_tps == 90.0
+    # Once today has enough requests, today decides.
+    rows[0] = row("2026-10-31", 90.0, 100)
+    assert model_figures(rows, min_requests=100, today="2026-10-31").rank_tps == 90.0
+
+
+def test_ranked_day_window_is_seven_days_ending_today():
+    rows = [row("2026-10-25", 50.0, 500), row("2026-10-24", 80.0, 500)]
+    assert ranked_day(rows, "2026-10-31", 100).date == "2026-10-25"  # 7th day back
+    assert ranked_day(rows, "2026-11-01", 100) is None  # 8th day back: unranked
+    fig = model_figures(rows, min_requests=100, today="2026-11-01")
+    assert fig.rank_tps is None and fig.rank_date is None and fig.latest_tps == 50.0
+    # A day without speed never ranks, however many requests it had.
+    assert ranked_day([row("2026-10-31", None, 10_000)], "2026-10-31", 100) is None

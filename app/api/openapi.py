@@ -18,7 +18,10 @@ MODEL_PROPERTIES: dict[str, dict] = {
     "rank": _nullable(
         "integer",
         minimum=1,
-        description="Position in the full sorted list; null without the sorted figure.",
+        description=(
+            "Speed rank by rank_tps (1 = fastest, ties by more requests), whatever the"
+            " sort or search; null when unranked (no ranked day: too little traffic)."
+        ),
     ),
     "chute_id": {"type": "string"},
     "name": {"type": "string"},
@@ -30,6 +33,22 @@ MODEL_PROPERTIES: dict[str, dict] = {
     "peak_tps": _nullable("number", description="Best daily TPS in 30 days (enough requests)."),
     "latest_date": _nullable("string", format="date", description="Latest UTC day with TPS."),
     "scraped_at": _nullable("string", description="When this model's rows were fetched."),
+    "rank_tps": _nullable(
+        "number",
+        description=(
+            "Output tokens/s on the ranked day: the newest UTC day within the 7 ending"
+            " today with known TPS and at least MIN_REQUESTS requests."
+        ),
+    ),
+    "rank_ttft": _nullable("number", description="Time to first token (s) on the ranked day."),
+    "rank_requests": _nullable("integer", minimum=0, description="Requests on the ranked day."),
+    "rank_date": _nullable("string", format="date", description="The ranked day (UTC)."),
+    "e2e_1k_s": _nullable(
+        "number",
+        description=(
+            "Seconds for a 1,000-token answer on the ranked day: rank_ttft + 1000 / rank_tps."
+        ),
+    ),
     "low_sample": {"type": "boolean", "description": "Latest day had too few requests."},
     "partial_day": {"type": "boolean", "description": "latest_date is today (UTC)."},
     "price_input": _nullable("number", description="USD per 1M prompt tokens."),

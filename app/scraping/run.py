@@ -82,7 +82,9 @@ def collect(
         return result
 
 
-def compute_figures(conn: Any, new_rows: list[DailyRow], min_requests: int) -> dict[str, Any]:
+def compute_figures(
+    conn: Any, new_rows: list[DailyRow], min_requests: int, today: date
+) -> dict[str, Any]:
     """Figures for every model with new rows, from its stored history plus the new rows."""
     if not new_rows:
         return {}
@@ -98,7 +100,7 @@ def compute_figures(conn: Any, new_rows: list[DailyRow], min_requests: int) -> d
     if starts:
         since = (date.fromisoformat(min(starts)) - timedelta(days=30)).isoformat()
         stored = [row for row in db.history_since(conn, since) if row.chute_id in changed]
-    figures = figures_by_model(merge_rows(stored, new_rows), min_requests)
+    figures = figures_by_model(merge_rows(stored, new_rows), min_requests, today.isoformat())
     return {cid: fig for cid, fig in figures.items() if cid in changed}
 
 
@@ -180,7 +182,7 @@ def _store(
     horizon = (today + timedelta(days=1)).isoformat()
     rows = [row for row in result.rows if row.chute_id in known and row.date <= horizon]
     refreshed = result.refreshed & known
-    figures = compute_figures(conn, rows, int(config["MIN_REQUESTS"]))
+    figures = compute_figures(conn, rows, int(config["MIN_REQUESTS"]), today)
     status = "partial" if result.errors else "ok"
     message = (
         f"{len(refreshed)} of {len(known)} models refreshed from {result.source}"

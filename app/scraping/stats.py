@@ -77,11 +77,31 @@ def _window(rows: list[DailyRow], end: str, days: int) -> list[DailyRow]:
     return [row for row in rows if start <= row.date <= end]
 
 
-def model_figures(rows: Iterable[DailyRow], min_requests: int) -> Figures:
+RANK_WINDOW_DAYS = 7
+
+
+def ranked_day(rows: Iterable[DailyRow], today: str, min_requests: int) -> DailyRow | None:
+    """The newest day within the RANK_WINDOW_DAYS ending `today` with known TPS and at
+    least `min_requests` requests: an early partial day with 30 requests never decides the
+    order, yesterday's full day does until today has enough."""
+    start = (date.fromisoformat(today) - timedelta(days=RANK_WINDOW_DAYS - 1)).isoformat()
+    eligible = [
+        row
+        for row in rows
+        if row.tps is not None
+        and (row.requests or 0) >= min_requests
+        and start <= row.date
+        and row.date <= today
+    ]
+    return max(eligible, key=lambda row: row.date) if eligible else None
+
+
+def model_figures(rows: Iterable[DailyRow], min_requests: int, today: str) -> Figures:
     """The leaderboard figures of one model from its daily rows (any order)."""
     with_speed = [row for row in rows if row.tps is not None]
     if not with_speed:
         return NO_FIGURES
+    ranked = ranked_day(with_speed, today, min_requests)
     latest = max(with_speed, key=lambda row: row.date)
     last_30 = _window(with_speed, latest.date, 30)
     peaks = [row.tps for row in last_30 if (row.requests or 0) >= min_requests]
@@ -93,15 +113,19 @@ def model_figures(rows: Iterable[DailyRow], min_requests: int) -> Figures:
         avg_7d=weighted_mean_tps(_window(with_speed, latest.date, 7)),
         avg_30d=weighted_mean_tps(last_30),
         peak_tps=max(peaks) if peaks else None,
+        rank_tps=ranked.tps if ranked else None,
+        rank_ttft=ranked.ttft if ranked else None,
+        rank_requests=ranked.requests if ranked else None,
+        rank_date=ranked.date if ranked else None,
     )
 
 
-def figures_by_model(rows: Iterable[DailyRow], min_requests: int) -> dict[str, Figures]:
+def figures_by_model(rows: Iterable[DailyRow], min_requests: int, today: str) -> dict[str, Figures]:
     """Group rows by chute_id and compute each model's figures."""
     grouped: dict[str, list[DailyRow]] = {}
     for row in rows:
         grouped.setdefault(row.chute_id, []).append(row)
-    return {cid: model_figures(group, min_requests) for cid, group in grouped.items()}
+    return {cid: model_figures(group, min_requests, today) for cid, group in grouped.items()}
 
 
 def merge_rows(old: Iterable[DailyRow], new: Iterable[DailyRow]) -> list[DailyRow]:

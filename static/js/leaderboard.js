@@ -15,6 +15,7 @@
 
   // Same as app/leaderboard.py SORTS: sort key -> [field, highest first?].
   var SORTS = {
+    rank: ["rank", false],
     tps: ["latest_tps", true],
     avg_7d: ["avg_7d", true],
     avg_30d: ["avg_30d", true],
@@ -23,7 +24,7 @@
     name: ["name", false],
     peak: ["peak_tps", true]
   };
-  var DEFAULT_SORT = "tps";
+  var DEFAULT_SORT = "rank";
   var REFRESH_MS = 5 * 60 * 1000;
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   var SVG_NS = "http://www.w3.org/2000/svg";
@@ -155,12 +156,8 @@
       return (desc ? -c : c) || byName(a, b);
     });
     without.sort(byName);
-    var position = 0;
-    return withValue.concat(without).map(function (m) {
-      var copy = Object.assign({}, m);
-      copy.rank = m[field] != null ? ++position : null;
-      return copy;
-    });
+    // `rank` is the server's speed rank: sorting reorders, it never renumbers.
+    return withValue.concat(without);
   }
 
   function queryWords() {

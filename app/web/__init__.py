@@ -1,5 +1,9 @@
-"""The site's pages: the leaderboard, model pages, methodology (blueprint `views`)."""
+"""The site's pages (blueprint `views`): the board, model pages, methodology.
 
-from app.web.views import bp
+Importing the page modules registers their routes on the blueprint.
+"""
 
-__all__ = ["bp"]
+from app.web import board, model_page, views
+from app.web.blueprint import bp
+
+__all__ = ["board", "bp", "model_page", "views"]

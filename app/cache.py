@@ -1,6 +1,8 @@
 """Response cache, keyed on the data version so a new scrape shows at once everywhere."""
 
 import os
+from collections.abc import Iterable
+from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, request
 from flask_caching import Cache
@@ -39,9 +41,18 @@ def data_version() -> str:
     return f"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"
 
 
+def query_key(pairs: Iterable[tuple[str, str]]) -> str:
+    """An unambiguous, order-independent encoding of query parameters.
+
+    Every name and value is percent-encoded, so a value holding `&` or `=` can never
+    read as a second parameter: `q=a%26sort%3Dname` and `q=a&sort=name` differ.
+    """
+    return urlencode(sorted(pairs))
+
+
 def versioned_key(prefix: str) -> str:
     """A cache key for this request's path and query under the current data version."""
-    args = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
+    args = query_key(request.args.items(multi=True))
     return f"{prefix}:{data_version()}:{request.path}?{args}"
 
 

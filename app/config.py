@@ -24,7 +24,11 @@ DEFAULTS: dict[str, object] = {
     "STATS_DAYS": 30,
     "SCRAPE_INTERVAL": 600,
     "MIN_REQUESTS": 100,
-    "CACHE_TYPE": "SimpleCache",
+    # SimpleCache bounded in bytes (app/cache_backend.py): a worker is a ~45 MB process,
+    # and SPEC §8 caps it at ~80 MB whatever the traffic, so the responses it keeps may
+    # total 24 MB. A flood of distinct ?q= then only evicts older pages.
+    "CACHE_TYPE": "app.cache_backend.BoundedSimpleCache",
+    "CACHE_MAX_BYTES": 24 * 1024 * 1024,
     "CACHE_DEFAULT_TIMEOUT": 300,
     # Number of trusted proxies in front of gunicorn (nginx); 0 disables ProxyFix.
     "PROXY_HOPS": 1,

@@ -6,6 +6,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import click
 from flask import Flask, current_app, g
@@ -17,12 +18,23 @@ BUSY_TIMEOUT_S = 10.0
 
 
 def connect(path: str, *, query_only: bool = False) -> sqlite3.Connection:
-    """A connection in autocommit mode (transactions are explicit), rows as sqlite3.Row."""
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    """A connection in autocommit mode (transactions are explicit), rows as sqlite3.Row.
+
+    `query_only` opens the file read-only (`mode=ro`): a missing database is an error
+    (sqlite3.OperationalError) instead of a new empty file, and nothing can be written.
+    WAL still works: SQLite opens or creates the -shm/-wal beside it, which the web
+    service's StateDirectory allows.
+    """
+    if query_only:
+        uri = f"file:{quote(os.path.abspath(path))}?mode=ro"
+        conn = sqlite3.connect(uri, timeout=BUSY_TIMEOUT_S, isolation_level=None, uri=True)
+    else:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA synchronous = NORMAL")
     if query_only:
         conn.execute("PRAGMA query_only = ON")
+    else:
+        conn.execute("PRAGMA synchronous = NORMAL")
     return conn
 
 
@@ -90,6 +102,13 @@ def get_db() -> sqlite3.Connection:
     if "db" not in g:
         g.db = connect(current_app.config["DATABASE"], query_only=True)
     return g.db
+
+
+def check_readable(conn: sqlite3.Connection) -> None:
+    """Raise sqlite3.DatabaseError unless SQLite's quick_check finds the file sound."""
+    problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
+    if problems != ["ok"]:
+        raise sqlite3.DatabaseError("quick_check: " + "; ".join(problems))
 
 
 def close_db(_exc: BaseException | None = None) -> None:

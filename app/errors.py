@@ -49,19 +49,32 @@ def handle_http_exception(exc: HTTPException) -> Response | HTTPException:
     return Response(_html_page(code, title, message), code, headers, mimetype="text/html")
 
 
-def handle_database_error(exc: sqlite3.OperationalError) -> Response | HTTPException:
-    """A missing or unreadable database (before `init-db`, a bad path) is a 503, not a 500:
-    the site is up, its data is not."""
+UNAVAILABLE = "The leaderboard's data is unavailable right now; try again soon."
+
+
+def log_database_error(exc: sqlite3.DatabaseError) -> None:
+    """One log line naming the file, what SQLite said, and what to do about it."""
+    path = current_app.config["DATABASE"]
     current_app.logger.error(
-        "database %s unavailable (%s); has `flask --app app init-db` run?",
-        current_app.config["DATABASE"],
+        "database %s unavailable (%s: %s): if it is missing, run `flask --app app init-db`;"
+        " if it is damaged, check it with `sqlite3 %s 'PRAGMA integrity_check'` and restore"
+        " a backup",
+        path,
+        type(exc).__name__,
         exc,
+        path,
     )
-    return handle_http_exception(
-        ServiceUnavailable("The leaderboard's data is unavailable right now; try again soon.")
-    )
+
+
+def handle_database_error(exc: sqlite3.DatabaseError) -> Response | HTTPException:
+    """A missing, unreadable or corrupt database (before `init-db`, a bad path, a damaged
+    file) is a 503, not a 500: the site is up, its data is not."""
+    log_database_error(exc)
+    return handle_http_exception(ServiceUnavailable(UNAVAILABLE))
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(sqlite3.OperationalError, handle_database_error)
+    # DatabaseError covers OperationalError (missing file, no such table) and corruption
+    # ("file is not a database", "database disk image is malformed").
+    app.register_error_handler(sqlite3.DatabaseError, handle_database_error)

@@ -1,6 +1,10 @@
-"""Security headers, set once for every response."""
+"""Security headers, set once for every response.
 
-from flask import Flask, Response
+deploy/nginx/security-headers.conf sends the same values for what nginx answers itself
+(static files, its own errors); tests/test_deploy_hardening.py keeps the two in step.
+"""
+
+from flask import Flask, Response, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -17,13 +21,51 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+# Every powerful feature the site never uses, denied to it and to anything it could
+# embed (`interest-cohort`, FLoC, is gone; `browsing-topics` is its successor). Only
+# names Chromium knows: an unknown one is a console error on every page.
+DENIED_FEATURES = (
+    "accelerometer",
+    "autoplay",
+    "browsing-topics",
+    "camera",
+    "display-capture",
+    "encrypted-media",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "idle-detection",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "xr-spatial-tracking",
+)
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
+
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
-    "Permissions-Policy": "interest-cohort=()",
+    "Permissions-Policy": PERMISSIONS_POLICY,
+    # No other window that opens us (or that we open) gets a handle on ours.
+    "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+# What other sites may load: the API (read by their scripts), badges (their <img>) and
+# the feed (their readers). The one rule both this module and nginx's map follow.
+EMBEDDABLE_PREFIXES = ("/api/", "/badge/", "/feed.atom")
+
+
+def resource_policy(path: str) -> str:
+    """Cross-Origin-Resource-Policy for a path: `cross-origin` for what others embed,
+    `same-origin` for everything else (pages, their assets)."""
+    return "cross-origin" if path.startswith(EMBEDDABLE_PREFIXES) else "same-origin"
 
 
 def init_app(app: Flask) -> None:
@@ -35,4 +77,6 @@ def init_app(app: Flask) -> None:
         for name, value in SECURITY_HEADERS.items():
             if name.lower() not in present:
                 response.headers.add(name, value)
+        if "cross-origin-resource-policy" not in present:
+            response.headers.add("Cross-Origin-Resource-Policy", resource_policy(request.path))
         return response

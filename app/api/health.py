@@ -8,7 +8,8 @@ from app.clock import parse_utc
 def health_payload(facts: dict, *, now: datetime, scrape_interval: int) -> dict:
     """The /api/health object from the stored facts (model counts, last runs).
 
-    `empty`: no active model. `stale`: the last good run finished more than two
+    `empty`: no active model (`unavailable`, an unreadable database, is
+    unavailable_payload's). `stale`: the last good run finished more than two
     scrape intervals ago, or never did. Otherwise `ok`.
     """
     stale_after = 2 * scrape_interval
@@ -27,4 +28,23 @@ def health_payload(facts: dict, *, now: datetime, scrape_interval: int) -> dict:
         "last_run": facts["last_run"],
         "last_good_run": good,
         "stale_after_seconds": stale_after,
+    }
+
+
+# What /api/health publishes when the database cannot be read; the detail (file, SQLite's
+# message) goes to the log only.
+UNAVAILABLE_REASON = "the database cannot be read"
+
+
+def unavailable_payload(*, scrape_interval: int, error: str) -> dict:
+    """The /api/health object when the database is missing or damaged (HTTP 503)."""
+    return {
+        "status": "unavailable",
+        "reason": UNAVAILABLE_REASON,
+        "error": error,
+        "models": 0,
+        "models_with_data": 0,
+        "last_run": None,
+        "last_good_run": None,
+        "stale_after_seconds": 2 * scrape_interval,
     }

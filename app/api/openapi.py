@@ -211,7 +211,8 @@ def document() -> dict:
                             "content": _json_of({"$ref": "#/components/schemas/Health"}),
                         },
                         "503": {
-                            "description": "Stale (no good scrape for 2 intervals) or empty.",
+                            "description": "Stale (no good scrape for 2 intervals), empty, or"
+                            " unavailable (the database cannot be read).",
                             "content": _json_of({"$ref": "#/components/schemas/Health"}),
                         },
                     },
@@ -274,7 +275,14 @@ def document() -> dict:
                         "stale_after_seconds",
                     ],
                     "properties": {
-                        "status": {"type": "string", "enum": ["ok", "stale", "empty"]},
+                        "status": {
+                            "type": "string",
+                            "enum": ["ok", "stale", "empty", "unavailable"],
+                        },
+                        # Only with `unavailable`: a short reason, and the error text the
+                        # other endpoints answer with.
+                        "reason": {"type": "string"},
+                        "error": {"type": "string"},
                         "models": {"type": "integer", "minimum": 0},
                         "models_with_data": {"type": "integer", "minimum": 0},
                         "last_run": {"$ref": "#/components/schemas/Run"},

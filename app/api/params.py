@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
+from app.cache import query_key
 from app.ranking import DEFAULT_SORT, ORDERS, SORTS
 
 MAX_LIMIT = 1000
@@ -34,7 +35,14 @@ class ListParams:
     def cache_key(self) -> str:
         """The normalised parameters: equivalent queries share one cache entry, and
         unknown parameters (ignored) cannot multiply entries."""
-        return f"sort={self.sort}&order={self.order or ''}&q={self.q}&limit={self.limit or ''}"
+        return query_key(
+            [
+                ("sort", self.sort),
+                ("order", self.order or ""),
+                ("q", self.q),
+                ("limit", str(self.limit or "")),
+            ]
+        )
 
 
 def _single(args: MultiDict, name: str, max_length: int) -> str | None:

@@ -1,5 +1,6 @@
 """The read-only JSON/CSV API under /api (SPEC §7). Only GET and HEAD are routed."""
 
+import sqlite3
 from datetime import UTC, datetime
 from functools import cache as cache_once
 
@@ -7,11 +8,12 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from app import db
 from app.api.bodies import Body, cached_body, conditional_response, make_body
-from app.api.health import health_payload
+from app.api.health import health_payload, unavailable_payload
 from app.api.openapi import MAX_CHUTE_ID_LENGTH, document
 from app.api.params import ListParams, parse_list_params
 from app.api.serialise import csv_body, history_object, json_body, model_object
 from app.cache import cache, data_version
+from app.errors import UNAVAILABLE, log_database_error
 from app.ranking import filter_models, rank_models
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -98,6 +100,10 @@ def _health_facts() -> dict:
     facts = cache.get(key)
     if facts is None:
         conn = db.get_db()
+        # Pages read tables health would not: a damaged page there must still show here.
+        # quick_check reads every page (milliseconds for this small file), at most once
+        # per HEALTH_FACTS_SECONDS per worker.
+        db.check_readable(conn)
         active = db.list_models(conn)
         facts = {
             "models": len(active),
@@ -111,11 +117,12 @@ def _health_facts() -> dict:
 
 @_get("/health")
 def health() -> Response:
-    payload = health_payload(
-        _health_facts(),
-        now=datetime.now(UTC),
-        scrape_interval=int(current_app.config["SCRAPE_INTERVAL"]),
-    )
+    interval = int(current_app.config["SCRAPE_INTERVAL"])
+    try:
+        payload = health_payload(_health_facts(), now=datetime.now(UTC), scrape_interval=interval)
+    except sqlite3.DatabaseError as exc:
+        log_database_error(exc)
+        payload = unavailable_payload(scrape_interval=interval, error=UNAVAILABLE)
     status = 200 if payload["status"] == "ok" else 503
     response = Response(json_body(payload), status, mimetype=JSON)
     response.headers["Cache-Control"] = "no-cache"

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,8 +37,13 @@ MODEL_FIELDS = (
 )
 HISTORY_FIELDS = ("date", "requests", "input_tokens", "output_tokens", "tps", "ttft")
 
-# A spreadsheet runs a cell starting with these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with these as a formula (CSV injection), also
+# after leading blanks (Excel and LibreOffice skip them), and a cell starting with a
+# tab or line break can smuggle one into the next field on import.
+# `\s` is Unicode whitespace (no-break spaces too); the zero-width characters are not
+# whitespace to Python but are invisible to a reader as well.
+FORMULA = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]*[=+\-@]")
+CONTROL_PREFIXES = ("\t", "\r", "\n")
 
 
 def _finite(value: Any) -> Any:
@@ -65,12 +71,17 @@ def json_body(data: Any) -> bytes:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def looks_like_formula(text: str) -> bool:
+    """Would a spreadsheet evaluate this cell (see FORMULA)?"""
+    return text.startswith(CONTROL_PREFIXES) or FORMULA.match(text) is not None
+
+
 def csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and looks_like_formula(value):
         return "'" + value
     return str(value)
 

@@ -127,8 +127,14 @@ def run_scrape(
             try:
                 outcome = _locked_run(config, database, source, fetch_all, progress, started_at)
             except Exception as exc:  # a bug must still end as a recorded, failed run
+                # The traceback and exception text go to the log; the recorded message
+                # is public (/api/health, the page), so it names only the kind.
                 log.exception("scrape crashed")
-                outcome = RunOutcome("failed", f"internal error: {exc!r}", source=source)
+                outcome = RunOutcome(
+                    "failed",
+                    f"internal error ({type(exc).__name__}); details in the scraper's log",
+                    source=source,
+                )
             if outcome.status != "failed":
                 return outcome
     _record_alone(database, started_at, outcome)

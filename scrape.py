@@ -26,16 +26,30 @@ def progress_bar(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
+def setup_logging(*, verbose: bool = False) -> None:
+    """Plain `LEVEL name: message` lines on stderr (the journal under systemd).
+
+    urllib3 logs each retry as a WARNING ("Retrying (Retry(total=2, ...)) after connection
+    broken by ..."): seven of them for one offline run. The run's own summary already says
+    what failed and why, so those are debug detail, shown with --verbose.
+    """
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("urllib3").setLevel(logging.DEBUG if verbose else logging.ERROR)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--all", action="store_true", help="fetch every web page in one run")
     parser.add_argument("--source", choices=SOURCES, help="override LEADERBOARD_SOURCE")
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="debug logging, every HTTP retry included"
     )
+    args = parser.parse_args(argv)
+    setup_logging(verbose=args.verbose)
     app = create_app()
     interactive = sys.stderr.isatty()
     outcome = run_scrape(

@@ -1,0 +1,86 @@
+"""What a skipped test means: a loud line locally, a failure in CI.
+
+The browser, deploy and systemd tests skip when Chromium, nginx or systemd are not
+installed, which is fine on a laptop but must never let CI pass on a partial run. Hooks
+only; tests/conftest.py imports them (pytest finds hooks by name there).
+"""
+
+import os
+import shutil
+from collections import Counter
+
+import pytest
+
+# Tests that drive a real system tool; CI installs every one (.ci/run).
+REAL_SYSTEM_MARKERS = ("browser", "deploy", "systemd")
+# Debian package -> how to tell it is installed.
+APT_PACKAGES = {
+    "chromium": lambda: os.access("/usr/bin/chromium", os.X_OK),
+    "nginx-light": lambda: any(
+        os.access(p, os.X_OK) for p in (shutil.which("nginx") or "", "/usr/sbin/nginx")
+    ),
+    "systemd": lambda: shutil.which("systemd-analyze") is not None,
+    "sqlite3": lambda: shutil.which("sqlite3") is not None,
+}
+
+
+def in_ci() -> bool:
+    """CI=true (GitHub Actions, GitLab, .ci/run) or any other truthy value."""
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+def missing_packages() -> list[str]:
+    return [name for name, installed in APT_PACKAGES.items() if not installed()]
+
+
+def _real_system_marker(item: pytest.Item) -> str | None:
+    return next((m for m in REAL_SYSTEM_MARKERS if item.get_closest_marker(m)), None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return report
+    marker = _real_system_marker(item)
+    item.config.stash.setdefault(_SKIPPED, Counter())[marker or "other"] += 1
+    if marker and in_ci():
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        reason = str(reason).removeprefix("Skipped: ")
+        report.outcome = "failed"
+        report.longrepr = (
+            f"CI=true: a {marker} test may not skip, CI must run everything. "
+            f"It skipped because: {reason}"
+        )
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    # A whole module skipped at import (pytest.importorskip: e.g. Playwright missing).
+    report = yield
+    if in_ci() and report.skipped and isinstance(collector, pytest.Module):
+        report.outcome = "failed"
+        report.longrepr = f"CI=true: {collector.nodeid} may not skip: {report.longrepr}"
+    return report
+
+
+_SKIPPED = pytest.StashKey[Counter]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    skipped = config.stash.get(_SKIPPED, Counter())
+    if in_ci() or not any(skipped[m] for m in REAL_SYSTEM_MARKERS):
+        return
+    kinds = ", ".join(f"{count} {marker}" for marker, count in sorted(skipped.items()))
+    missing = missing_packages()
+    fix = (
+        f"missing: {' '.join(missing)} — sudo apt-get install {' '.join(missing)}"
+        if missing
+        else "see the skip reasons above"
+    )
+    terminalreporter.write_line(
+        f"NOT A FULL RUN: {sum(skipped.values())} tests skipped ({kinds}); {fix}",
+        red=True,
+        bold=True,
+    )

@@ -69,6 +69,10 @@ timeout = _env_int("GUNICORN_TIMEOUT", 30)
 # Below the unit's TimeoutStopSec so workers finish in-flight requests before SIGKILL.
 graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 20)
 keepalive = 2
+# nginx accepts request lines up to 8 KB (large_client_header_buffers 4 8k); gunicorn's
+# default of 4094 bytes turned a ~4 KB search into gunicorn's own bare 414 page. Its
+# maximum, so the app answers whatever nginx lets through (the API with a JSON 400).
+limit_request_line = 8190
 
 # preload_app would be *safe*: create_app() opens no database connection, thread or
 # socket (SQLite is opened lazily per request and closed at teardown), so nothing

@@ -62,7 +62,8 @@ def _entry_headers(etag: str, last_modified: str | None) -> tuple[tuple[str, str
     headers += [
         ("Cache-Control", DATA_CACHE_CONTROL),
         # Public, read-only, no credentials: let other sites' scripts read it.
+        # No Vary: Accept-Encoding: the app never compresses; nginx does, and its
+        # gzip_vary adds the header (both together sent it twice).
         ("Access-Control-Allow-Origin", "*"),
-        ("Vary", "Accept-Encoding"),
     ]
     return tuple(headers)

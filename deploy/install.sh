@@ -280,7 +280,7 @@ say "database schema (as $SERVICE_USER, in the services' StateDirectory)"
 # A transient unit with the services' user, environment file and StateDirectory=,
 # so the database gets exactly the owner and mode the services will expect.
 sys systemd-run --quiet --wait --pipe --collect \
-    -p User="$SERVICE_USER" -p Group="$SERVICE_USER" -p UMask=0027 \
+    -p User="$SERVICE_USER" -p Group="$SERVICE_USER" -p UMask=0077 \
     -p EnvironmentFile="$CONF_DIR/leaderboard.env" -p WorkingDirectory="$PREFIX" \
     -p StateDirectory="$NAME" -p StateDirectoryMode=0750 \
     "$PREFIX/.venv/bin/flask" --app app init-db

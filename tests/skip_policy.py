@@ -21,6 +21,7 @@ APT_PACKAGES = {
     ),
     "systemd": lambda: shutil.which("systemd-analyze") is not None,
     "sqlite3": lambda: shutil.which("sqlite3") is not None,
+    "strace": lambda: shutil.which("strace") is not None,
 }
 
 

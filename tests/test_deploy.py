@@ -57,7 +57,8 @@ UNITS = [
 ]
 # Always name it: the fallback, `hostname -f`, may wait on DNS in a sandbox.
 NAME_ARGS = ("--server-name", SERVER_NAME)
-MAX_EXPOSURE = 2.0
+# SPEC §11 asks for sandboxing; issue 12 for at most 1.0 ("OK" starts above it).
+MAX_EXPOSURE = 1.0
 PLACEHOLDER = re.compile(r"@[A-Z0-9_]+@")
 
 
@@ -263,12 +264,13 @@ def test_units_follow_the_contract() -> None:
     # database (and its -wal/-shm) that the web workers read.
     shared = ["User", "Group", "StateDirectory", "UMask", "EnvironmentFile", "WorkingDirectory"]
     assert {k: web[k] for k in shared} == {k: scrape[k] for k in shared}
-    assert web["UMask"] == "0027"
+    assert web["UMask"] == "0077"
 
     # The sandbox block is the same in both (only network access differs).
     def sandbox(unit: str) -> list[tuple[str, str]]:
         text = (SYSTEMD_DIR / unit).read_text()
-        block = text.split("# Shared with the other service", 1)[1].split("[Install]")[0]
+        block = text.split("# Shared with the other service", 1)[1]
+        block = block.split("# --- end of the shared block ---")[0]
         return [
             tuple(ln.split("=", 1))
             for ln in block.splitlines()

@@ -5,20 +5,32 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: dev dev-scrape test lint format bench demo init-db scrape clean install
+.PHONY: dev dev-scrape lock test lint format bench demo init-db scrape clean install
 
+# The venv's own pip installs the locks (upgrading pip first was an unpinned download).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-# Stamp files: reinstall only when a requirements file changes.
-$(VENV)/.runtime: $(BIN)/python requirements.txt
-	$(BIN)/pip install --quiet -r requirements.txt
+# Stamp files: reinstall only when a lock changes. The locks pin every package, the
+# transitive ones too, with hashes (requirements*.txt are their inputs: `make lock`).
+$(VENV)/.runtime: $(BIN)/python requirements.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
+
+# After editing requirements*.txt: re-resolve both locks with pip-tools (in a throwaway
+# venv: it is no dependency of the project), hashes of every file of every pin.
+PIP_TOOLS := pip-tools==7.6.2
+LOCK_FLAGS := --quiet --generate-hashes --strip-extras --no-emit-find-links --no-emit-index-url
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet $(PIP_TOOLS)
+	.venv-lock/bin/pip-compile $(LOCK_FLAGS) --output-file requirements.lock requirements.txt
+	.venv-lock/bin/pip-compile $(LOCK_FLAGS) --output-file requirements-dev.lock requirements-dev.txt
+	rm -rf .venv-lock
 
 init-db: $(VENV)/.runtime
 	$(BIN)/flask --app app init-db

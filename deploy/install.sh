@@ -3,9 +3,12 @@
 #
 #   deploy/install.sh --server-name leaderboard.example.com
 #
-# Idempotent: re-running it from a newer checkout upgrades in place (code, venv,
-# units, nginx site), keeps /etc/chutes-leaderboard/leaderboard.env and the database,
-# and reloads what changed. Choices made on the first run (server name, prefix, user)
+# Idempotent: re-running it from a newer checkout upgrades (code, venv, units, nginx
+# site), keeps /etc/chutes-leaderboard/leaderboard.env and the database, and reloads
+# what changed. Upgrades are atomic: each version of the code is a complete directory
+# under PREFIX.releases/ with its virtualenv already installed, and PREFIX is a symlink
+# switched to it in one rename; the previous release is kept for a rollback:
+#   ln -sfn chutes-leaderboard.releases/<previous> /opt/x && mv -T /opt/x /opt/chutes-leaderboard Choices made on the first run (server name, prefix, user)
 # are remembered in /etc/chutes-leaderboard/install.conf.
 #
 #   --dry-run      print every step, change nothing
@@ -28,7 +31,13 @@ CACHE_DIR=/var/cache/nginx/$NAME
 SNIPPET=/etc/nginx/snippets/$NAME-security-headers.conf
 NGINX_GROUP=www-data
 # What a deployment needs from the checkout (not tests/, .git, .venv, instance/).
-CODE=(app static templates deploy schema.sql scrape.py requirements.txt pyproject.toml)
+CODE=(app static templates deploy schema.sql scrape.py requirements.txt requirements.lock
+    pyproject.toml)
+# Every package with its hash (pip-compile --generate-hashes): nothing unverified is
+# installed. The venv's own pip does it (upgrading pip first was an unpinned download).
+LOCK=requirements.lock
+# Releases kept: the live one and the one before it (for a rollback).
+KEEP_RELEASES=2
 UNITS=("$NAME.socket" "$NAME.service" "$NAME-scrape.service" "$NAME-scrape.timer")
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
@@ -52,6 +61,27 @@ while (($#)); do
     shift
 done
 
+# valid_server_names "NAMES": a space-separated list of host names, each of RFC 1123
+# labels (letters, digits, inner hyphens; 1-63 characters; 253 in all). It goes into
+# nginx's config verbatim, so anything else (";", braces, newlines) is refused.
+valid_server_names() {
+    local name label labels
+    [[ -n ${1// /} ]] || return 1
+    for name in $1; do
+        ((${#name} <= 253)) || return 1
+        IFS=. read -r -a labels <<<"${name%.}"
+        ((${#labels[@]})) || return 1
+        [[ ${name%.} != *..* && $name != .* ]] || return 1
+        for label in "${labels[@]}"; do
+            [[ $label =~ ^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$ ]] || return 1
+        done
+    done
+    [[ $1 =~ ^[A-Za-z0-9.\ -]+$ ]]
+}
+if [[ -n $opt_server_name ]] && ! valid_server_names "$opt_server_name"; then
+    die "--server-name must be host names separated by spaces (RFC 1123): '$opt_server_name'"
+fi
+
 # Staging root: "" means the live system.
 if [[ -n $root && $root != / ]]; then
     [[ $dry_run == 1 ]] || mkdir -p -- "$root" || die "cannot create $root"
@@ -71,7 +101,10 @@ PREFIX=${opt_prefix:-$PREFIX}
 SERVICE_USER=${opt_user:-$SERVICE_USER}
 LISTEN=${opt_listen:-$LISTEN}
 SERVER_NAME=${opt_server_name:-${SERVER_NAME:-$(hostname -f 2>/dev/null || hostname)}}
+valid_server_names "$SERVER_NAME" \
+    || die "server name '$SERVER_NAME' is not a host name: pass --server-name NAME"
 [[ $PREFIX == /* ]] || die "--prefix must be absolute: $PREFIX"
+[[ $PREFIX != */ && $PREFIX != / ]] || die "--prefix must not end with /: $PREFIX"
 [[ $LISTEN =~ ^[0-9]+$ ]] || die "--listen must be a port number: $LISTEN"
 
 # --- helpers -------------------------------------------------------------------------
@@ -181,53 +214,118 @@ if ! getent passwd "$SERVICE_USER" >/dev/null; then
         --comment "Chutes TPS Leaderboard" "$SERVICE_USER"
 fi
 
-# --- 3. the code: root-owned and read-only to the services ----------------------------
+# --- 3. the code: a new release, root-owned and read-only to the services ------------
 
-say "code -> $root$PREFIX"
-fs mkdir -p "$root$PREFIX"
-for item in "${CODE[@]}"; do
-    if [[ ! -e $SRC/$item ]]; then
-        echo "    warning: $item is missing from the checkout, skipped" >&2
-        continue
-    fi
-    dest=$root$PREFIX/$item
-    if [[ -d $SRC/$item ]]; then
-        # Build the new copy next to the old one, then swap: files deleted upstream
-        # disappear, and a half-copied tree is never live.
-        if [[ -d $dest ]] && diff -r -q -x __pycache__ "$SRC/$item" "$dest" >/dev/null 2>&1; then
+RELEASES=$PREFIX.releases
+live_link=$root$PREFIX
+current=""
+if [[ -L $live_link ]]; then
+    current=$(readlink "$live_link")
+    current=${current##*/}
+fi
+
+# same_code DIR: does DIR hold exactly the checkout's CODE (bytecode caches aside)?
+same_code() {
+    local item
+    for item in "${CODE[@]}"; do
+        [[ -e $SRC/$item ]] || continue
+        diff -r -q -x __pycache__ "$SRC/$item" "$1/$item" >/dev/null 2>&1 || return 1
+    done
+}
+
+if [[ -n $current && -d $root$RELEASES/$current ]] && same_code "$root$RELEASES/$current"; then
+    release=$current
+    say "code unchanged (release $release)"
+else
+    # Built under a temporary name, renamed when complete: a crash mid-copy leaves a
+    # .tmp directory (removed next time), never a half release that could go live.
+    # Named by time (sorts oldest first) and content (says which checkout it was).
+    digest=$(cd "$SRC" && find "${CODE[@]}" -type f ! -path '*/__pycache__/*' -print0 2>/dev/null \
+        | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-8)
+    release=$(date -u +%Y%m%dT%H%M%SZ)-$digest
+    n=1
+    while [[ -e $root$RELEASES/$release ]]; do release=${release%.*}.$((n++)); done
+    building=$root$RELEASES/.$release.tmp
+    say "code -> $root$RELEASES/$release"
+    fs mkdir -p "$root$RELEASES"
+    fs rm -rf "$building"
+    fs mkdir -p "$building"
+    for item in "${CODE[@]}"; do
+        if [[ ! -e $SRC/$item ]]; then
+            echo "    warning: $item is missing from the checkout, skipped" >&2
             continue
         fi
-        changed+=("$PREFIX/$item")
-        fs rm -rf "$dest.new"
-        fs cp -R "$SRC/$item" "$dest.new"
-        fs find "$dest.new" -name __pycache__ -prune -exec rm -rf {} +
-        fs chmod -R u=rwX,go=rX "$dest.new"
-        fs rm -rf "$dest"
-        fs mv "$dest.new" "$dest"
-    else
-        put 0644 "$PREFIX/$item" <"$SRC/$item"
-    fi
-done
-sys chown -R root:root "$PREFIX"
+        fs cp -R "$SRC/$item" "$building/$item"
+    done
+    fs find "$building" -name __pycache__ -prune -exec rm -rf {} +
+    fs chmod -R u=rwX,go=rX "$building"
+    fs mv -T "$building" "$root$RELEASES/$release"
+fi
 
-# --- 4. the virtualenv, rebuilt only when requirements.txt changes --------------------
+# --- 4. the virtualenv of the release, complete before the release goes live ----------
 
+# One venv per lock file (by hash), shared by the releases that use it: an upgrade that
+# changes no dependency installs nothing. Built in place (a venv's scripts name their own
+# path) and marked complete last; an incomplete one is rebuilt.
 deps_changed=0
 if [[ $with_venv == 1 ]]; then
-    venv=$root$PREFIX/.venv
-    want=$(sha256sum "$SRC/requirements.txt" | cut -d' ' -f1)
-    have=$(cat "$venv/.requirements.sha256" 2>/dev/null || true)
-    [[ -x $venv/bin/python ]] || { say "creating $venv"; fs python3 -m venv "$venv"; have=""; }
-    if [[ $want != "$have" ]]; then
-        say "installing requirements into $venv"
+    lock_hash=$(sha256sum "$SRC/$LOCK" | cut -c1-12)
+    venv_name=venv-$lock_hash
+    venv=$root$RELEASES/$venv_name
+    if [[ ! -e $venv/.complete ]]; then
+        say "installing $LOCK into $venv"
+        fs rm -rf "$venv"
+        fs python3 -m venv "$venv"
+        fs "$venv/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir \
+            --require-hashes -r "$SRC/$LOCK"
+        fs touch "$venv/.complete"
+    fi
+    if [[ $(readlink "$root$RELEASES/$release/.venv" 2>/dev/null) != "../$venv_name" ]]; then
+        fs ln -sfn "../$venv_name" "$root$RELEASES/$release/.venv"
+    fi
+    if [[ -n $current && $(readlink "$root$RELEASES/$current/.venv" 2>/dev/null) != "../$venv_name" ]]; then
         deps_changed=1
-        fs "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
-        fs "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$SRC/requirements.txt"
-        [[ $dry_run == 1 ]] || echo "$want" >"$venv/.requirements.sha256"
     fi
     # The services cannot write under $PREFIX (ProtectSystem=strict): byte-compile now.
-    fs "$venv/bin/python" -m compileall -q "$root$PREFIX/app" "$root$PREFIX/scrape.py" || true
+    fs "$venv/bin/python" -m compileall -q "$root$RELEASES/$release/app" \
+        "$root$RELEASES/$release/scrape.py" || true
 fi
+
+# --- the switch: one rename --------------------------------------------------------------
+
+target=${RELEASES##*/}/$release # relative, so a staging root works as the live one does
+if [[ $(readlink "$live_link" 2>/dev/null) != "$target" ]]; then
+    changed+=("$PREFIX")
+    say "switching $PREFIX -> $target"
+    if [[ -d $live_link && ! -L $live_link ]]; then
+        # First upgrade from the layout without releases: the old tree steps aside (the
+        # one moment with no code at $PREFIX is between these two renames).
+        fs mv -T "$live_link" "$root$RELEASES/$(date -u +%Y%m%dT%H%M%SZ)-pre-releases"
+    fi
+    fs ln -sfn "$target" "$live_link.new"
+    fs mv -T "$live_link.new" "$live_link"
+fi
+
+# Old releases go, the live one and its predecessor stay; so do the venvs they use.
+if [[ $dry_run == 0 && -d $root$RELEASES ]]; then
+    mapfile -t old < <(find "$root$RELEASES" -mindepth 1 -maxdepth 1 -type d \
+        ! -name 'venv-*' ! -name '.*' -printf '%f\n' | sort | grep -vxF "$release" | head -n -$((KEEP_RELEASES - 1)))
+    for stale in "${old[@]}"; do
+        rm -rf "${root:?}$RELEASES/$stale"
+    done
+    for stale in "$root$RELEASES"/.*.tmp; do
+        [[ -e $stale ]] && rm -rf "$stale"
+    done
+    declare -A used=()
+    for link in "$root$RELEASES"/*/.venv; do
+        [[ -L $link ]] && used[$(readlink "$link")]=1
+    done
+    for venv_dir in "$root$RELEASES"/venv-*; do
+        [[ -d $venv_dir && -z ${used[../${venv_dir##*/}]:-} ]] && rm -rf "$venv_dir"
+    done
+fi
+sys chown -R root:root "$RELEASES"
+sys chown -h root:root "$PREFIX"
 
 # --- 5. configuration: installed once, never overwritten ------------------------------
 

@@ -3,6 +3,7 @@ security headers, per-address limits, the micro-cache under a flood of distinct 
 and long URIs. (The app side: tests/test_hardening.py.)"""
 
 import http.client
+import json
 import os
 import re
 import shutil
@@ -171,6 +172,17 @@ def test_a_flood_from_one_address_gets_429s_a_person_never_does(stack) -> None:
     statuses = [fetch_from(stack, f"/api/models?q=f{i}", "127.0.0.2").status for i in range(120)]
     assert statuses[:40] == [200] * 40, statuses
     assert 429 in statuses, statuses
+    limited = fetch_from(stack, "/api/models?q=more", "127.0.0.2")
+    assert limited.status == 429 and limited.header("Content-Type") == "application/json"
+    assert limited.header("Retry-After") == "1"
+    assert json.loads(limited.body) == {
+        "error": "Too many requests from this address; slow down.",
+        "status": 429,
+    }
+    assert_security_headers(limited)
+    page = fetch_from(stack, "/?q=more", "127.0.0.2")
+    assert page.status == 429 and page.header("Content-Type") == "text/html"
+    assert_security_headers(page)
     # Another address, at a person's pace, is unaffected by the first one's flood.
     person = [fetch_from(stack, f"/?q=p{i}", "127.0.0.3").status for i in range(15)]
     assert person == [200] * 15

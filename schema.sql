@@ -23,7 +23,13 @@ CREATE TABLE IF NOT EXISTS models (
     quantization    TEXT,
     active          INTEGER NOT NULL DEFAULT 1,   -- 0 once it leaves the catalogue
     first_seen      TEXT,
-    updated_at      TEXT
+    updated_at      TEXT,
+    -- Capacity (SPEC §5), from the newest autoscaler snapshot; NULL until one is seen.
+    instances        INTEGER,         -- active instances
+    utilization_1h   REAL,            -- share 0-1
+    rate_limited_1h  REAL,            -- share 0-1 of the last hour's requests refused
+    rate_limited_24h REAL,            -- share 0-1 over the 24 h ending at capacity_at
+    capacity_at      TEXT             -- UTC ISO-8601: the newest snapshot's time
 );
 
 -- Daily history, kept forever: upstream only shows a window.
@@ -56,3 +62,31 @@ CREATE TABLE IF NOT EXISTS scrape_runs (
 );
 
 CREATE INDEX IF NOT EXISTS scrape_runs_status ON scrape_runs (status, id);
+
+-- Autoscaler snapshots of catalogue models from /chutes/utilization (SPEC §2 C), one per
+-- (chute, upstream timestamp). Pruned after 35 days; daily_capacity keeps what is shown.
+CREATE TABLE IF NOT EXISTS capacity_snapshots (
+    chute_id                 TEXT NOT NULL,
+    taken_at                 TEXT NOT NULL,   -- UTC ISO-8601 with microseconds, fixed width
+    utilization_1h           REAL,            -- share 0-1
+    rate_limit_ratio_1h      REAL,            -- share 0-1 of the last hour's requests refused
+    total_requests_1h        REAL,            -- floats upstream: rates scaled to the hour
+    rate_limited_requests_1h REAL,
+    instance_count           INTEGER,
+    active_instance_count    INTEGER,
+    PRIMARY KEY (chute_id, taken_at)
+) WITHOUT ROWID;
+
+CREATE INDEX IF NOT EXISTS capacity_snapshots_taken_at ON capacity_snapshots (taken_at);
+
+-- Daily rate limiting, kept forever beside daily_stats: Σ rate_limited / Σ total requests
+-- over the UTC day's snapshots (rate_limited NULL when the day saw no requests).
+CREATE TABLE IF NOT EXISTS daily_capacity (
+    chute_id              TEXT NOT NULL,
+    date                  TEXT NOT NULL,
+    snapshots             INTEGER NOT NULL,
+    total_requests        REAL NOT NULL,
+    rate_limited_requests REAL NOT NULL,
+    rate_limited          REAL,
+    PRIMARY KEY (chute_id, date)
+) WITHOUT ROWID;

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import click
 from flask import Flask, current_app, g
 
+from app import db_capacity
 from app.rows import DailyRow, Figures
 
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schema.sql")
@@ -176,6 +177,7 @@ def store_scrape(
     figures: Mapping[str, Figures],
     refreshed: set[str],
     next_offset: int | None,
+    capacity: db_capacity.CapacityUpdate | None = None,
 ) -> int:
     """Write a whole run in one transaction: all of it lands, or none of it."""
     now = run["finished_at"]
@@ -202,6 +204,8 @@ def store_scrape(
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (str(next_offset),),
             )
+        if capacity is not None:
+            db_capacity.write(conn, capacity)
         run_id = record_run(conn, run)
         conn.execute("COMMIT")
     except BaseException:
@@ -267,7 +271,8 @@ WHERE chute_id = :chute_id
 MODEL_COLUMNS = (
     "chute_id, name, latest_tps, latest_ttft, latest_requests, avg_7d, avg_30d, peak_tps,"
     " latest_date, scraped_at, rank_tps, rank_ttft, rank_requests, rank_date,"
-    " price_input, price_output, context_length, engine, quantization, active"
+    " price_input, price_output, context_length, engine, quantization, active,"
+    " instances, utilization_1h, rate_limited_1h, rate_limited_24h, capacity_at"
 )
 
 
@@ -286,13 +291,21 @@ def get_model(conn: sqlite3.Connection, chute_id: str) -> dict | None:
 
 
 def model_history(conn: sqlite3.Connection, chute_id: str) -> list[dict]:
-    """The model's daily rows, oldest first."""
+    """The model's daily rows, oldest first, each with that day's rate-limited share; a day
+    with capacity data but no speed row is there too, its speed fields None."""
     rows = conn.execute(
         "SELECT date, requests, input_tokens, output_tokens, tps, ttft"
         " FROM daily_stats WHERE chute_id = ? ORDER BY date",
         (chute_id,),
     )
-    return [dict(row) for row in rows]
+    by_day = {row["date"]: {**dict(row), "rate_limited": None} for row in rows}
+    for day, share in db_capacity.daily_rate_limited(conn, chute_id).items():
+        by_day.setdefault(day, dict.fromkeys(HISTORY_COLUMNS, None) | {"date": day})
+        by_day[day]["rate_limited"] = share
+    return [by_day[day] for day in sorted(by_day)]
+
+
+HISTORY_COLUMNS = ("date", "requests", "input_tokens", "output_tokens", "tps", "ttft")
 
 
 def recent_tps(conn: sqlite3.Connection, since: str) -> dict[str, list[tuple[str, float | None]]]:

@@ -52,3 +52,45 @@ class Figures:
 
 
 NO_FIGURES = Figures()
+
+
+@dataclass(frozen=True)
+class CapacitySnapshot:
+    """One chute's autoscaler snapshot from /chutes/utilization, cleaned: None = no data.
+
+    `taken_at` is upstream's timestamp as UTC ISO-8601 with microseconds
+    ("2026-02-18T05:48:08.568123+00:00"): fixed width, so text order is time order.
+    Request counts are floats upstream (rates scaled to the window) and stay floats.
+    """
+
+    chute_id: str
+    taken_at: str
+    utilization_1h: float | None = None
+    rate_limit_ratio_1h: float | None = None
+    total_requests_1h: float | None = None
+    rate_limited_requests_1h: float | None = None
+    instance_count: int | None = None
+    active_instance_count: int | None = None
+
+
+@dataclass(frozen=True)
+class CapacityFigures:
+    """A model's capacity columns (SPEC §5 "Capacity"), from its newest snapshot."""
+
+    instances: int | None = None
+    utilization_1h: float | None = None
+    rate_limited_1h: float | None = None
+    rate_limited_24h: float | None = None
+    capacity_at: str | None = None
+
+
+@dataclass(frozen=True)
+class DailyCapacity:
+    """One chute's rate limiting over one UTC day's snapshots (kept after pruning)."""
+
+    chute_id: str
+    date: str
+    snapshots: int
+    total_requests: float
+    rate_limited_requests: float
+    rate_limited: float | None

@@ -11,7 +11,9 @@ from typing import Any
 
 from app import db
 from app.config import SOURCES
+from app.db_capacity import CapacityUpdate
 from app.rows import DailyRow
+from app.scraping.capacity_update import capacity_for_run
 from app.scraping.sources import SourceError, SourceResult
 from app.scraping.sources.api import fetch_api
 from app.scraping.sources.http import Fetcher
@@ -166,7 +168,14 @@ def _locked_run(
             )
         except SourceError as exc:
             return RunOutcome("failed", f"no data: {exc}", source=source, errors=[str(exc)])
-        return _store(conn, database, result, config, today, started_at, fetcher.requests_made)
+        capacity, capacity_error = capacity_for_run(
+            conn, fetcher, config, {entry.chute_id for entry in result.catalogue}, _utc_now()
+        )
+        if capacity_error:
+            result.errors.append(capacity_error)
+        return _store(
+            conn, database, result, config, today, started_at, fetcher.requests_made, capacity
+        )
     finally:
         fetcher.close()
         conn.close()
@@ -180,6 +189,7 @@ def _store(
     today: date,
     started_at: str,
     requests_made: int,
+    capacity: CapacityUpdate | None = None,
 ) -> RunOutcome:
     """Keep the catalogue's rows, compute their figures, and write the run in one go."""
     known = {entry.chute_id for entry in result.catalogue}
@@ -194,6 +204,8 @@ def _store(
         f"{len(refreshed)} of {len(known)} models refreshed from {result.source}"
         f" with {len(rows)} daily rows, {requests_made} requests"
     )
+    if capacity is not None:
+        message += f"; capacity of {len(capacity.figures)} models"
     if result.errors:
         message += f"; {len(result.errors)} errors: " + " | ".join(result.errors)
     run = {
@@ -213,6 +225,7 @@ def _store(
         figures=figures,
         refreshed=refreshed,
         next_offset=result.next_offset,
+        capacity=capacity,
     )
     db.bump_data_version(database, run_id)
     return RunOutcome(status, message, result.source, len(refreshed), result.errors)
@@ -238,5 +251,9 @@ def _record_alone(database: str, started_at: str, outcome: RunOutcome) -> None:
         conn.close()
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return _utc_now().isoformat(timespec="seconds")

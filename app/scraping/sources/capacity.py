@@ -1,0 +1,102 @@
+"""The capacity source: GET {API_URL}/chutes/utilization, each chute's latest autoscaler
+snapshot (SPEC §2 C). One request a run, whatever the speed source; parsed defensively.
+
+A separate upstream from the speeds: its failure is reported as a SourceError for the
+run to record, never allowed to fail the speed scrape.
+"""
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from app.rows import CapacitySnapshot
+from app.scraping.sources import SourceError
+from app.scraping.sources.http import Fetcher
+
+# Upstream counts instances in the tens; anything past this is a glitch, not a count.
+MAX_PLAUSIBLE_INSTANCES = 100_000
+MAX_PLAUSIBLE_REQUESTS = 1e12
+
+
+def utilization_url(config: Mapping[str, Any]) -> str:
+    return f"{str(config['API_URL']).rstrip('/')}/chutes/utilization"
+
+
+def snapshot_time(value: object) -> str | None:
+    """Upstream's naive UTC timestamp ("2026-02-18T05:48:08.568123", microseconds optional)
+    as fixed-width UTC ISO-8601 with microseconds; an explicit offset is converted."""
+    if not isinstance(value, str) or len(value) < 19:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")
+
+
+def _amount(value: object, limit: float) -> float | None:
+    """A finite number in [0, limit] (ints and floats alike), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    if not math.isfinite(number) or number < 0 or number > limit:
+        return None
+    return number
+
+
+def _instances(value: object) -> int | None:
+    number = _amount(value, MAX_PLAUSIBLE_INSTANCES)
+    return int(number) if number is not None and number == int(number) else None
+
+
+def snapshot_from_raw(raw: object) -> CapacitySnapshot | None:
+    """One cleaned snapshot, or None when it has no chute_id or no usable timestamp."""
+    if not isinstance(raw, dict):
+        return None
+    chute_id, taken_at = raw.get("chute_id"), snapshot_time(raw.get("timestamp"))
+    if not isinstance(chute_id, str) or not chute_id or taken_at is None:
+        return None
+    total = _amount(raw.get("total_requests_1h"), MAX_PLAUSIBLE_REQUESTS)
+    limited = _amount(raw.get("rate_limited_requests_1h"), MAX_PLAUSIBLE_REQUESTS)
+    if total is not None and limited is not None and limited > total:
+        total = limited = None  # more refused than asked: the pair is inconsistent
+    return CapacitySnapshot(
+        chute_id=chute_id,
+        taken_at=taken_at,
+        utilization_1h=_amount(raw.get("utilization_1h"), 1.0),
+        rate_limit_ratio_1h=_amount(raw.get("rate_limit_ratio_1h"), 1.0),
+        total_requests_1h=total,
+        rate_limited_requests_1h=limited,
+        instance_count=_instances(raw.get("instance_count")),
+        active_instance_count=_instances(raw.get("active_instance_count")),
+    )
+
+
+def parse_utilization(payload: object, url: str) -> list[CapacitySnapshot]:
+    """Snapshots from an answer; `[]` or nothing usable is a failure, never "no capacity"."""
+    if not isinstance(payload, list):
+        raise SourceError(f"{url}: expected a JSON list of chute snapshots")
+    if not payload:
+        raise SourceError(f"{url}: returned [] (upstream cache cold?), expected snapshots")
+    snapshots = {}
+    for raw in payload:
+        snapshot = snapshot_from_raw(raw)
+        if snapshot is not None:
+            snapshots[(snapshot.chute_id, snapshot.taken_at)] = snapshot
+    if not snapshots:
+        raise SourceError(f"{url}: {len(payload)} entries but none with a chute_id and a timestamp")
+    return list(snapshots.values())
+
+
+def fetch_capacity(fetcher: Fetcher, config: Mapping[str, Any]) -> list[CapacitySnapshot]:
+    """The run's one capacity request; SourceError on any failure."""
+    url = utilization_url(config)
+    body = fetcher.get_bytes(url)
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise SourceError(f"{url}: answer is not valid JSON ({exc})") from exc
+    return parse_utilization(payload, url)

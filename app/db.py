@@ -291,21 +291,15 @@ def get_model(conn: sqlite3.Connection, chute_id: str) -> dict | None:
 
 
 def model_history(conn: sqlite3.Connection, chute_id: str) -> list[dict]:
-    """The model's daily rows, oldest first, each with that day's rate-limited share; a day
-    with capacity data but no speed row is there too, its speed fields None."""
+    """The model's daily rows, oldest first, each with that day's rate-limited share."""
     rows = conn.execute(
-        "SELECT date, requests, input_tokens, output_tokens, tps, ttft"
-        " FROM daily_stats WHERE chute_id = ? ORDER BY date",
+        "SELECT d.date, d.requests, d.input_tokens, d.output_tokens, d.tps, d.ttft,"
+        " c.rate_limited FROM daily_stats AS d LEFT JOIN daily_capacity AS c"
+        " ON c.chute_id = d.chute_id AND c.date = d.date"
+        " WHERE d.chute_id = ? ORDER BY d.date",
         (chute_id,),
     )
-    by_day = {row["date"]: {**dict(row), "rate_limited": None} for row in rows}
-    for day, share in db_capacity.daily_rate_limited(conn, chute_id).items():
-        by_day.setdefault(day, dict.fromkeys(HISTORY_COLUMNS, None) | {"date": day})
-        by_day[day]["rate_limited"] = share
-    return [by_day[day] for day in sorted(by_day)]
-
-
-HISTORY_COLUMNS = ("date", "requests", "input_tokens", "output_tokens", "tps", "ttft")
+    return [dict(row) for row in rows]
 
 
 def recent_tps(conn: sqlite3.Connection, since: str) -> dict[str, list[tuple[str, float | None]]]:

@@ -18,6 +18,7 @@ from app import create_app, db
 from app.scraping.run import run_scrape, scrape_lock
 from tests.conftest import FIXTURES, fixture_text
 from tests.dbstate import scrape_runs, snapshot
+from tests.upstream_capacity import UtilizationFeed
 
 PROJECT_ROOT = FIXTURES.parents[2]
 QWEN32 = "ac059e33-eb27-541c-b9a9-24b214036475"
@@ -49,11 +50,20 @@ def scrape_py_env(db_path: str, httpserver, **extra: str) -> dict[str, str]:
     }
 
 
+def serve_utilization(httpserver) -> None:
+    """/chutes/utilization: the real sample mapped onto the catalogue, taken now."""
+    models = json.loads(fixture_text("v1_models.json"))["data"]
+    httpserver.expect_request("/chutes/utilization").respond_with_data(
+        json.dumps(UtilizationFeed().answer(models)), content_type="application/json"
+    )
+
+
 @pytest.fixture
 def upstream(httpserver):
     """The JSON API serving the real samples."""
     serve_json_fixture(httpserver, "/v1/models", "v1_models.json")
     serve_json_fixture(httpserver, "/invocations/stats/llm", "stats_llm.json")
+    serve_utilization(httpserver)
     return httpserver
 
 
@@ -120,6 +130,7 @@ def test_stats_request_asks_for_last_30_days_and_today(scrape_app, httpserver, d
         },
         headers={"User-Agent": scrape_app.config["USER_AGENT"]},
     ).respond_with_data(fixture_text("stats_llm.json"), content_type="application/json")
+    serve_utilization(httpserver)
 
     assert run_scrape(scrape_app.config, source="api").status == "ok"
 
@@ -233,6 +244,7 @@ def test_models_leaving_the_catalogue_keep_history_and_go_inactive(scrape_app, u
     upstream.clear()
     upstream.expect_request("/v1/models").respond_with_json(catalogue)
     serve_json_fixture(upstream, "/invocations/stats/llm", "stats_llm.json")
+    serve_utilization(upstream)
 
     assert run_scrape(scrape_app.config, source="api").status == "ok"
 

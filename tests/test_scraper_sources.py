@@ -139,7 +139,12 @@ def test_auto_uses_only_the_api_when_it_works(upstream, tmp_path):
     outcome = run_scrape(scraper_config(str(tmp_path / "a.sqlite3"), base), source="auto")
     assert (outcome.status, outcome.source) == ("ok", "api")
     assert upstream_app.requests["/app"] == 0
-    assert sum(upstream_app.requests.values()) == 2  # catalogue + stats, nothing more
+    # Catalogue, stats and the capacity snapshot: nothing more.
+    assert upstream_app.requests == {
+        "/v1/models": 1,
+        "/invocations/stats/llm": 1,
+        "/chutes/utilization": 1,
+    }
 
 
 def test_a_failing_page_skips_that_model_and_keeps_the_rest(upstream, tmp_path):

@@ -3,7 +3,8 @@
 One werkzeug WSGI app answers for all three hosts (`API_URL`, `LLM_URL`, `WEB_URL` can all
 point at it):
 
-- `GET /v1/models`, `GET /invocations/stats/llm`, `GET /chutes/` (JSON, like the real API);
+- `GET /v1/models`, `GET /invocations/stats/llm`, `GET /chutes/`, `GET /chutes/utilization`
+  (JSON, like the real API);
 - `GET /app`, `GET /app/chute/<chute_id>?tab=stats` (SvelteKit HTML with devalue data) and
   their `__data.json` twins (devalue `stringify` JSON).
 
@@ -40,6 +41,8 @@ from typing import Any
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.upstream_capacity import UtilizationFeed
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "chutes"
 FIXTURE_NEWEST_DAY = date(2026, 10, 3)
@@ -1228,6 +1231,8 @@ class UpstreamApp:
         # Live stats pages carry every chute's rows; False narrows each to its own chute,
         # which makes the scraper's batching over several runs observable.
         self.pages_carry_all_rows = True
+        # `GET /chutes/utilization`: a new snapshot per request (tests.upstream_capacity).
+        self.utilization = UtilizationFeed()
         self._lock = threading.Lock()
 
     def __call__(
@@ -1282,6 +1287,11 @@ class UpstreamApp:
             return "json", lambda mode: self._models(mode == "empty")
         if path == "/invocations/stats/llm":
             return "json", lambda mode: self._stats(args, mode == "empty")
+        if path == "/chutes/utilization":
+            return "json", lambda mode: (
+                200,
+                "[]" if mode == "empty" else _dumps(self.utilization.answer(self.dataset.models)),
+            )
         if path in ("/chutes", "/chutes/"):
             return "json", lambda mode: self._chutes_list(args, mode == "empty")
         if path == "/app":
@@ -1528,6 +1538,17 @@ def main(argv: list[str] | None = None) -> None:
         help="move the data so its newest day is today (UTC)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--snapshots-from",
+        metavar="ISO",
+        help="first /chutes/utilization timestamp (UTC); default: the clock at each request",
+    )
+    parser.add_argument(
+        "--snapshot-step", type=float, default=0, metavar="S", help="seconds between answers"
+    )
+    parser.add_argument(
+        "--vary-capacity", action="store_true", help="move the counts from answer to answer"
+    )
     args = parser.parse_args(argv)
 
     today = datetime.now(UTC).date() if args.shift_to_today else FIXTURE_NEWEST_DAY
@@ -1541,6 +1562,11 @@ def main(argv: list[str] | None = None) -> None:
     dataset = parts[0] if len(parts) == 1 else parts[0].extend(parts[1])
 
     app = make_upstream_app(dataset, args.page_form)
+    app.utilization = UtilizationFeed(
+        datetime.fromisoformat(args.snapshots_from) if args.snapshots_from else None,
+        timedelta(seconds=args.snapshot_step) if args.snapshot_step else None,
+        vary=args.vary_capacity,
+    )
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"http://{args.host}:{server.server_port}", flush=True)
     print(

@@ -79,9 +79,9 @@ def merge_snapshots(
     old: Iterable[CapacitySnapshot], new: Iterable[CapacitySnapshot]
 ) -> list[CapacitySnapshot]:
     """Stored and fresh snapshots, one per (chute, taken_at): the same snapshot served
-    again (upstream had not taken a new one) is counted once."""
-    merged = {(s.chute_id, s.taken_at): s for s in old}
-    merged.update({(s.chute_id, s.taken_at): s for s in new})
+    again (upstream had not taken a new one) counts once, as first stored."""
+    merged = {(s.chute_id, s.taken_at): s for s in new}
+    merged.update({(s.chute_id, s.taken_at): s for s in old})
     return list(merged.values())
 
 

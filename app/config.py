@@ -23,6 +23,9 @@ DEFAULTS: dict[str, object] = {
     "LOCK_WAIT": 15,
     "STATS_DAYS": 30,
     "SCRAPE_INTERVAL": 600,
+    # Capacity is stale when its newest snapshot (upstream's clock) is older than this
+    # many seconds; upstream's snapshot cadence is unknown, so the margin is wide.
+    "CAPACITY_STALE_AFTER": 3600,
     "MIN_REQUESTS": 100,
     # SimpleCache bounded in bytes (app/cache_backend.py): a worker is a ~45 MB process,
     # and SPEC §8 caps it at ~80 MB whatever the traffic, so the responses it keeps may

@@ -55,6 +55,12 @@ def sort_models(
 RANK_WINDOW_DAYS = 7
 # Seconds for an answer of this many tokens: the API's e2e_1k_s.
 E2E_TOKENS = 1000
+# "Often rate-limited" (SPEC §5): at least this share of the last 24 h's requests refused.
+OFTEN_RATE_LIMITED_SHARE = 0.2
+
+
+def often_rate_limited(rate_limited_24h: float | None) -> bool:
+    return rate_limited_24h is not None and rate_limited_24h >= OFTEN_RATE_LIMITED_SHARE
 
 
 def _days_before(today: str, days: int) -> str:
@@ -91,7 +97,8 @@ def rank_models(
     order: str | None = None,
     today: str | None = None,
 ) -> list[dict]:
-    """Copies of the models in sorted order with rank, low_sample, partial_day, e2e_1k_s.
+    """Copies of the models in sorted order with rank, low_sample, partial_day, e2e_1k_s,
+    often_rate_limited.
 
     `rank` is the speed rank over the whole list, whatever the sort: sorting reorders,
     it does not renumber; filter afterwards, so searching does not renumber either.
@@ -110,6 +117,7 @@ def rank_models(
                 "low_sample": model.get("latest_tps") is not None
                 and (requests or 0) < min_requests,
                 "partial_day": model.get("latest_date") == today,
+                "often_rate_limited": often_rate_limited(model.get("rate_limited_24h")),
                 "e2e_1k_s": response_seconds(
                     model.get("rank_ttft"), model.get("rank_tps"), E2E_TOKENS
                 )

@@ -371,6 +371,12 @@ def test_health_empty(client):
         "last_run": None,
         "last_good_run": None,
         "stale_after_seconds": 1200,
+        "capacity": {
+            "status": "empty",
+            "stale": True,
+            "capacity_at": None,
+            "stale_after_seconds": 3600,
+        },
     }
 
 

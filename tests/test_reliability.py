@@ -38,6 +38,7 @@ from app.scraping.run import RunOutcome, run_scrape
 from tests.dbstate import scrape_runs, snapshot
 from tests.seed import seed, simple_model
 from tests.upstream import Dataset, UpstreamApp, make_row, make_upstream_app, serve
+from tests.upstream_capacity import UtilizationFeed
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -837,6 +838,8 @@ def test_sigkill_at_random_points_leaves_previous_or_next_state(tmp_path, db_pat
     # ~300 models x 31 days (~8000 rows), so the single write takes long enough to hit.
     dataset = Dataset.synthetic(300, days=31, today=TODAY, seed=3)
     upstream_app = make_upstream_app(dataset)
+    # One capacity snapshot throughout, so the reference run and the killed run see the same.
+    upstream_app.utilization = UtilizationFeed(datetime.now(UTC).replace(tzinfo=None))
     reference = str(tmp_path / "reference.sqlite3")
     tally = dict.fromkeys(
         ["runs", "inside_write", "inside_write_rolled_back", "before_write", "after_commit"], 0

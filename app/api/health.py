@@ -5,7 +5,27 @@ from datetime import datetime
 from app.clock import parse_utc
 
 
-def health_payload(facts: dict, *, now: datetime, scrape_interval: int) -> dict:
+def capacity_health(capacity_at: str | None, *, now: datetime, stale_after: int) -> dict:
+    """Capacity's own freshness: the newest snapshot time, upstream's clock. Reported
+    apart from the speeds; a stale capacity alone never makes the service unhealthy."""
+    taken = parse_utc(capacity_at)
+    if taken is None:
+        status = "empty"
+    elif (now - taken).total_seconds() > stale_after:
+        status = "stale"
+    else:
+        status = "ok"
+    return {
+        "status": status,
+        "stale": status != "ok",
+        "capacity_at": capacity_at,
+        "stale_after_seconds": stale_after,
+    }
+
+
+def health_payload(
+    facts: dict, *, now: datetime, scrape_interval: int, capacity_stale_after: int = 3600
+) -> dict:
     """The /api/health object from the stored facts (model counts, last runs).
 
     `empty`: no active model (`unavailable`, an unreadable database, is
@@ -28,6 +48,9 @@ def health_payload(facts: dict, *, now: datetime, scrape_interval: int) -> dict:
         "last_run": facts["last_run"],
         "last_good_run": good,
         "stale_after_seconds": stale_after,
+        "capacity": capacity_health(
+            facts.get("capacity_at"), now=now, stale_after=capacity_stale_after
+        ),
     }
 
 

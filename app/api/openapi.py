@@ -5,7 +5,7 @@ from typing import Any
 
 from app.api.params import MAX_LIMIT, MAX_QUERY_LENGTH
 from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS
-from app.ranking import DEFAULT_SORT, ORDERS, SORTS
+from app.ranking import DEFAULT_SORT, OFTEN_RATE_LIMITED_SHARE, ORDERS, SORTS
 
 MAX_CHUTE_ID_LENGTH = 200
 
@@ -57,6 +57,43 @@ MODEL_PROPERTIES: dict[str, dict] = {
     "engine": _nullable("string"),
     "quantization": _nullable("string"),
     "active": {"type": "boolean", "description": "Still in the chutes.ai catalogue."},
+    "instances": _nullable(
+        "integer",
+        minimum=0,
+        description="Active instances in the newest autoscaler snapshot (at capacity_at).",
+    ),
+    "utilization_1h": _nullable(
+        "number",
+        minimum=0,
+        maximum=1,
+        description="Share 0-1: mean busy share of the instances over the hour before capacity_at.",
+    ),
+    "rate_limited_1h": _nullable(
+        "number",
+        minimum=0,
+        maximum=1,
+        description="Share 0-1 of the requests refused (rate-limited) in the hour before"
+        " capacity_at.",
+    ),
+    "rate_limited_24h": _nullable(
+        "number",
+        minimum=0,
+        maximum=1,
+        description=(
+            "Share 0-1 of requests refused over the 24 h ending at capacity_at: sum of the"
+            " snapshots' rate-limited 1-hour counts / sum of their total 1-hour counts; null"
+            " when no requests were seen. A share of requests refused, not an uptime."
+        ),
+    ),
+    "often_rate_limited": {
+        "type": "boolean",
+        "description": f"rate_limited_24h is at least {OFTEN_RATE_LIMITED_SHARE}.",
+    },
+    "capacity_at": _nullable(
+        "string",
+        format="date-time",
+        description="UTC ISO-8601 time of the newest autoscaler snapshot (upstream's clock).",
+    ),
 }
 assert tuple(MODEL_PROPERTIES) == MODEL_FIELDS, "keep the documented fields in step"
 
@@ -246,6 +283,15 @@ def document() -> dict:
                         "output_tokens": _nullable("integer", minimum=0),
                         "tps": _nullable("number"),
                         "ttft": _nullable("number"),
+                        "rate_limited": _nullable(
+                            "number",
+                            minimum=0,
+                            maximum=1,
+                            description=(
+                                "Share 0-1 of requests refused over the UTC day's capacity"
+                                " snapshots; null without snapshots or requests."
+                            ),
+                        ),
                     },
                 },
                 "ModelDetail": {
@@ -273,6 +319,7 @@ def document() -> dict:
                         "last_run",
                         "last_good_run",
                         "stale_after_seconds",
+                        "capacity",
                     ],
                     "properties": {
                         "status": {
@@ -288,6 +335,20 @@ def document() -> dict:
                         "last_run": {"$ref": "#/components/schemas/Run"},
                         "last_good_run": {"$ref": "#/components/schemas/Run"},
                         "stale_after_seconds": {"type": "integer"},
+                        "capacity": {
+                            "type": "object",
+                            "description": (
+                                "Capacity's own freshness (newest autoscaler snapshot). Its"
+                                " staleness alone does not make this endpoint answer 503."
+                            ),
+                            "required": ["status", "stale", "capacity_at", "stale_after_seconds"],
+                            "properties": {
+                                "status": {"type": "string", "enum": ["ok", "stale", "empty"]},
+                                "stale": {"type": "boolean"},
+                                "capacity_at": _nullable("string", format="date-time"),
+                                "stale_after_seconds": {"type": "integer"},
+                            },
+                        },
                     },
                 },
                 "Error": {

@@ -6,7 +6,7 @@ from functools import cache as cache_once
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from app import db
+from app import db, db_capacity
 from app.api.bodies import Body, cached_body, conditional_response, make_body
 from app.api.health import health_payload, unavailable_payload
 from app.api.openapi import MAX_CHUTE_ID_LENGTH, document
@@ -110,6 +110,7 @@ def _health_facts() -> dict:
             "models_with_data": sum(m["latest_tps"] is not None for m in active),
             "last_run": db.last_run(conn),
             "last_good_run": db.last_run(conn, good_only=True),
+            "capacity_at": db_capacity.newest_capacity_at(conn),
         }
         cache.set(key, facts, timeout=HEALTH_FACTS_SECONDS)
     return facts
@@ -119,7 +120,12 @@ def _health_facts() -> dict:
 def health() -> Response:
     interval = int(current_app.config["SCRAPE_INTERVAL"])
     try:
-        payload = health_payload(_health_facts(), now=datetime.now(UTC), scrape_interval=interval)
+        payload = health_payload(
+            _health_facts(),
+            now=datetime.now(UTC),
+            scrape_interval=interval,
+            capacity_stale_after=int(current_app.config["CAPACITY_STALE_AFTER"]),
+        )
     except sqlite3.DatabaseError as exc:
         log_database_error(exc)
         payload = unavailable_payload(scrape_interval=interval, error=UNAVAILABLE)

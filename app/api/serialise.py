@@ -34,8 +34,22 @@ MODEL_FIELDS = (
     "engine",
     "quantization",
     "active",
+    "instances",
+    "utilization_1h",
+    "rate_limited_1h",
+    "rate_limited_24h",
+    "often_rate_limited",
+    "capacity_at",
 )
-HISTORY_FIELDS = ("date", "requests", "input_tokens", "output_tokens", "tps", "ttft")
+HISTORY_FIELDS = (
+    "date",
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "tps",
+    "ttft",
+    "rate_limited",
+)
 
 # A spreadsheet runs a cell starting with these as a formula (CSV injection), also
 # after leading blanks (Excel and LibreOffice skip them), and a cell starting with a
@@ -59,6 +73,7 @@ def model_object(model: dict) -> dict:
     obj["active"] = bool(model.get("active", 1))
     obj["low_sample"] = bool(obj["low_sample"])
     obj["partial_day"] = bool(obj["partial_day"])
+    obj["often_rate_limited"] = bool(obj["often_rate_limited"])
     return obj
 
 

@@ -12,8 +12,6 @@ from datetime import datetime, timedelta
 from app.clock import parse_utc
 from app.rows import CapacityFigures, CapacitySnapshot, DailyCapacity
 
-# A model is "often rate-limited" at or above this rate_limited_24h (shared by the site).
-OFTEN_RATE_LIMITED_SHARE = 0.2
 # Snapshots older than this many days are pruned; their daily figures stay.
 SNAPSHOT_RETENTION_DAYS = 35
 WINDOW_24H = timedelta(hours=24)

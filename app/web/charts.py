@@ -180,8 +180,10 @@ def chart(
     tick_format: Callable[[float], str] | None = None,
     width: int = 480,
     height: int = 260,
+    y_max: float | None = None,
 ) -> Chart:
-    """A line ("line") or bar ("bar") chart of a daily series, y from zero.
+    """A line ("line") or bar ("bar") chart of a daily series, y from zero (to y_max when
+    given: a share is drawn on its whole 0-1 scale, so 2 % never looks like a wall).
 
     Each point or bar gets a title ("Oct 3: 41.2 tok/s") for hover tooltips.
     """
@@ -192,7 +194,7 @@ def chart(
     days = [d for d, _ in data]
     inset = 10.0 if kind == "bar" else 4.0
     x_of = _x_scale(days, left + inset, right - inset)
-    ticks = nice_ticks(max(v for _, v in data))
+    ticks = nice_ticks(y_max if y_max is not None else max(v for _, v in data))
     y_max = ticks[-1]
 
     def y_of(value: float) -> float:

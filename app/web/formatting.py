@@ -54,6 +54,16 @@ def price(value: float | None) -> str:
     return "$" + text.ljust(text.index(".") + 3, "0")
 
 
+def share(value: float | None) -> str:
+    """A share 0-1 as a percentage: 0.952 -> "95 %", 0.0097 -> "1.0 %", 0 -> "0 %"."""
+    if not _is_number(value):
+        return NO_DATA
+    percent = value * 100
+    if percent == 0 or percent >= 10:
+        return f"{percent:.0f} %"
+    return f"{percent:.1f} %"
+
+
 def utc_time(text: str | None) -> str:
     """A timestamp for people: "2026-10-03 14:05 UTC"."""
     moment = parse_utc(text)
@@ -95,6 +105,7 @@ FILTERS = {
     "count": count,
     "compact": compact,
     "price": price,
+    "share": share,
     "utc_time": utc_time,
     "iso_utc": iso_utc,
     "short_day": short_day,

@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 from flask import Response, abort, current_app, render_template
 
 from app import db
-from app.ranking import rank_models
+from app.ranking import OFTEN_RATE_LIMITED_SHARE, rank_models
 from app.web import charts, formatting
 from app.web.blueprint import bp
+from app.web.capacity_view import compare_partner, rate_limited_chart
 from app.web.rendering import Page, freshness, seconds_to_midnight, serve_cached
 
 
@@ -45,6 +46,7 @@ def render_model(chute_id: str) -> Page:
             value_format=lambda v: f"{formatting.count(v)} requests",
             tick_format=formatting.compact,
         ),
+        "rate_limited": rate_limited_chart(conn, chute_id),
     }
     fresh = freshness(conn, now)
     html = render_template(
@@ -54,6 +56,9 @@ def render_model(chute_id: str) -> Page:
         total=len(ranked),
         low_sample=flags["low_sample"],
         partial_day=flags["partial_day"],
+        often_rate_limited=flags["often_rate_limited"],
+        compare_with=compare_partner(ranked, chute_id),
+        often_share=OFTEN_RATE_LIMITED_SHARE,
         history=list(reversed(history)),
         charts=charts_,
         last_updated=found.get("scraped_at"),

@@ -2,13 +2,16 @@
 
 from flask import render_template
 
+from app.ranking import OFTEN_RATE_LIMITED_SHARE
 from app.web.blueprint import bp
 
 
 @bp.get("/methodology")
 def methodology() -> str:
     # Config-only page: no SQL, nothing worth caching.
-    return render_template("methodology.html")
+    return render_template(
+        "methodology.html", often_share_percent=round(OFTEN_RATE_LIMITED_SHARE * 100)
+    )
 
 
 @bp.errorhandler(404)

@@ -1,0 +1,135 @@
+"""GET /compare?ids=a,b[,c,d]: 2 to 4 models side by side, their last 30 days overlaid.
+
+The URL is the state: ids in the order given, duplicates dropped, so a view can be shared.
+Too few or too many ids → 400, an unknown id → 404, both as the site's error page.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Response, abort, current_app, make_response, render_template, request
+
+from app import db, db_capacity
+from app.ranking import rank_models
+from app.web import formatting
+from app.web.blueprint import bp
+from app.web.overlay import MARKERS, marker_path, overlay
+from app.web.rendering import Page, freshness, seconds_to_midnight, serve_cached
+
+MIN_MODELS, MAX_MODELS = 2, 4
+COMPARE_DAYS = 30
+MAX_ID_LENGTH = 200
+
+
+def parse_ids(values: list[str]) -> list[str]:
+    """Ids from one or more comma-separated ?ids= values: trimmed, in order, deduplicated."""
+    ids: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if part and part not in ids:
+                ids.append(part)
+    return ids
+
+
+def _error(code: int, title: str, message: str) -> Response:
+    html = render_template("error.html", code=code, title=title, message=message)
+    return make_response(html, code)
+
+
+@bp.get("/compare")
+def compare() -> Response:
+    ids = parse_ids(request.args.getlist("ids"))
+    if not MIN_MODELS <= len(ids) <= MAX_MODELS or any(len(i) > MAX_ID_LENGTH for i in ids):
+        return _error(
+            400,
+            "Pick 2 to 4 models",
+            f"A comparison takes {MIN_MODELS} to {MAX_MODELS} different model ids, comma-"
+            f"separated: /compare?ids=a,b. This link has {len(ids)}.",
+        )
+    return serve_cached(lambda: render_compare(ids))
+
+
+def _models(conn, ids: list[str], today: str) -> list[dict]:
+    min_requests = current_app.config["MIN_REQUESTS"]
+    ranked = {
+        m["chute_id"]: m for m in rank_models(db.list_models(conn), min_requests=min_requests)
+    }
+    models, unknown = [], []
+    for chute_id in ids:
+        model = ranked.get(chute_id)
+        if model is None:
+            stored = db.get_model(conn, chute_id)  # inactive models stay comparable
+            if stored is None:
+                unknown.append(chute_id)
+                continue
+            model = {
+                **rank_models([stored], min_requests=min_requests, today=today)[0],
+                "rank": None,
+            }
+        models.append(model)
+    if unknown:
+        abort(
+            _error(
+                404,
+                "Model not found",
+                "No model with the id " + ", ".join(unknown) + " is on the leaderboard.",
+            )
+        )
+    return models
+
+
+def render_compare(ids: list[str]) -> Page:
+    conn = db.get_db()
+    now = datetime.now(UTC)
+    today = now.date().isoformat()
+    models = _models(conn, ids, today)
+    since = (now.date() - timedelta(days=COMPARE_DAYS - 1)).isoformat()
+    shares = db_capacity.recent_rate_limited(conn, ids, since)
+    histories = {m["chute_id"]: db.model_history(conn, m["chute_id"]) for m in models}
+
+    def series(field: str) -> list:
+        return [
+            (m["name"], [(h["date"], h[field]) for h in histories[m["chute_id"]]]) for m in models
+        ]
+
+    charts = {
+        "tps": overlay(
+            series("tps"),
+            since,
+            today,
+            value_format=lambda v: f"{formatting.tps(v)} tok/s",
+            tick_format=_tick,
+        ),
+        "ttft": overlay(
+            series("ttft"), since, today, value_format=formatting.seconds, tick_format=_tick
+        ),
+        "rate_limited": overlay(
+            [(m["name"], shares.get(m["chute_id"], [])) for m in models],
+            since,
+            today,
+            value_format=formatting.share,
+            tick_format=lambda v: f"{v * 100:.0f}%",
+            y_max=1.0,
+        ),
+    }
+    fresh = freshness(conn, now)
+    scraped = [m["scraped_at"] for m in models if m.get("scraped_at")]
+    html = render_template(
+        "compare.html",
+        models=models,
+        charts=charts,
+        days=COMPARE_DAYS,
+        legend_markers=[marker_path(shape, 17, 7, 3.5) for shape in MARKERS],
+        tps=formatting.tps,
+        seconds=formatting.seconds,
+        count=formatting.count,
+        share=formatting.share,
+        price=formatting.price,
+        last_updated=max(scraped) if scraped else None,
+        fresh=fresh,
+    )
+    return html, min(fresh["holds_for"], seconds_to_midnight(now))
+
+
+def _tick(value: float) -> str:
+    return f"{value:,.10g}"

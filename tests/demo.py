@@ -20,8 +20,15 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+# Capacity history: the stand-in serves a snapshot 12 h later on each request, starting
+# CAPACITY_DAYS ago, so the scrapes before the real one fill the daily rate-limited charts.
+CAPACITY_DAYS = 9
+SNAPSHOT_STEP = timedelta(hours=12)
+# Two fixture models worth comparing: fast, and refused 95 % / 48 % of the time.
+COMPARE_IDS = "42ee92ba-a537-5a73-8741-876067750db7,b048fe26-0352-5c46-acf7-335e527e7f3d"
 BIN = pathlib.Path(sys.executable).parent  # the venv's bin, whichever python runs this
 
 
@@ -69,6 +76,20 @@ def _wait_until_up(url: str, proc: subprocess.Popen[str], timeout: float = 15.0)
     raise RuntimeError(f"the chutes.ai stand-in did not answer at {url} in {timeout:.0f} s")
 
 
+def fill_capacity_history(env: dict[str, str]) -> None:
+    """Scrape once per earlier capacity snapshot (the real scrape.py run takes the last),
+    in one process: importing the app once keeps this to a few seconds."""
+    runs = round(timedelta(days=CAPACITY_DAYS) / SNAPSHOT_STEP)
+    code = (
+        "from app import create_app\n"
+        "from app.scraping.run import run_scrape\n"
+        "config = create_app().config\n"
+        f"for _ in range({runs}):\n"
+        "    run_scrape(config, source='api')\n"
+    )
+    subprocess.run([str(BIN / "python"), "-c", code], cwd=ROOT, env=env, check=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo; returns the site's exit status."""
     parser = argparse.ArgumentParser(
@@ -86,7 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     (ROOT / "instance").mkdir(exist_ok=True)
     log_path = ROOT / "instance" / "demo-upstream.log"
+    first_snapshot = datetime.now(UTC) - timedelta(days=CAPACITY_DAYS)
     stand_in_args = [
+        "--snapshots-from",
+        first_snapshot.replace(tzinfo=None).isoformat(),
+        "--snapshot-step",
+        str(SNAPSHOT_STEP.total_seconds()),
+        "--vary-capacity",
         "--shift-to-today",
         "--synthetic",
         str(args.synthetic),
@@ -107,13 +134,16 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(
             [str(BIN / "flask"), "--app", "app", "init-db"], cwd=ROOT, env=env, check=True
         )
+        fill_capacity_history(env)
         scrape = subprocess.run(
             [str(BIN / "python"), "scrape.py", "--all", "--source", args.source], cwd=ROOT, env=env
         )
         if scrape.returncode != 0:
             # Like `make dev`: a failed scrape is reported but the site still comes up.
             print(f"demo: scrape.py exited with {scrape.returncode}; serving anyway", flush=True)
-        print(f"demo: site at http://{args.host}:{args.port}/ (Ctrl-C stops both)", flush=True)
+        site_url = f"http://{args.host}:{args.port}"
+        print(f"demo: site at {site_url}/ (Ctrl-C stops both)", flush=True)
+        print(f"demo: compare two models at {site_url}/compare?ids={COMPARE_IDS}", flush=True)
         site = subprocess.run(
             [
                 str(BIN / "flask"),

@@ -224,3 +224,33 @@ def test_snapshots_older_than_35_days_are_pruned_but_their_days_stay(
     upstream_app.utilization = UtilizationFeed(then.replace(tzinfo=None))
     outcome = scrape(db_path, base)
     assert outcome.status == "partial" and "none recent" in outcome.message
+
+
+def test_the_web_pages_source_asks_for_capacity_once_too(db_path, stand_in):
+    upstream_app, base = stand_in
+    upstream_app.reset_counts()
+    settings = {"TESTING": True, "DATABASE": db_path, **FAST, "BATCH_SIZE": 50}
+    settings |= {"API_URL": base, "LLM_URL": base, "WEB_URL": base}
+    outcome = run_scrape(dict(create_app(settings).config), source="html")
+    assert outcome.status == "ok", outcome.message
+    assert upstream_app.requests["/chutes/utilization"] == 1
+    assert upstream_app.requests["/v1/models"] == 0
+    conn = db.connect(db_path)
+    assert db.get_model(conn, GEMMA)["rate_limited_1h"] == 0.952236115804889
+    conn.close()
+
+
+def test_a_bug_in_capacity_costs_capacity_only(db_path, stand_in, monkeypatch):
+    _, base = stand_in
+    assert scrape(db_path, base).status == "ok"
+    before = capacity_state(db_path)
+
+    def broken(*_args, **_kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr("app.scraping.capacity_update.prepare_capacity", broken)
+    outcome = scrape(db_path, base)
+    assert outcome.status == "partial"
+    assert any("internal error: ZeroDivisionError('a bug')" in e for e in outcome.errors)
+    assert capacity_state(db_path) == before
+    assert scrape_runs(db_path)[-1]["models_updated"] == 4

@@ -65,6 +65,8 @@ CREATE INDEX IF NOT EXISTS scrape_runs_status ON scrape_runs (status, id);
 
 -- Autoscaler snapshots of catalogue models from /chutes/utilization (SPEC §2 C), one per
 -- (chute, upstream timestamp). Pruned after 35 days; daily_capacity keeps what is shown.
+-- No index on taken_at: reads and pruning go through the key, chute by chute (an index
+-- would add ~70 % to ~0.5 M rows: 100 models, a snapshot each 10 min, 35 days).
 CREATE TABLE IF NOT EXISTS capacity_snapshots (
     chute_id                 TEXT NOT NULL,
     taken_at                 TEXT NOT NULL,   -- UTC ISO-8601 with microseconds, fixed width
@@ -76,8 +78,6 @@ CREATE TABLE IF NOT EXISTS capacity_snapshots (
     active_instance_count    INTEGER,
     PRIMARY KEY (chute_id, taken_at)
 ) WITHOUT ROWID;
-
-CREATE INDEX IF NOT EXISTS capacity_snapshots_taken_at ON capacity_snapshots (taken_at);
 
 -- Daily rate limiting, kept forever beside daily_stats: Σ rate_limited / Σ total requests
 -- over the UTC day's snapshots (rate_limited NULL when the day saw no requests).

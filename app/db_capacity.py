@@ -62,7 +62,12 @@ def write(conn: sqlite3.Connection, update: CapacityUpdate) -> None:
         [{**vars(fig), "chute_id": cid} for cid, fig in update.figures.items()],
     )
     if update.keep_from is not None:
-        conn.execute("DELETE FROM capacity_snapshots WHERE taken_at < ?", (update.keep_from,))
+        # Only catalogue models' snapshots are stored, so every one has a models row.
+        conn.execute(
+            "DELETE FROM capacity_snapshots WHERE chute_id IN (SELECT chute_id FROM models)"
+            " AND taken_at < ?",
+            (update.keep_from,),
+        )
 
 
 def daily_rate_limited(conn: sqlite3.Connection, chute_id: str) -> dict[str, float | None]:

@@ -319,7 +319,6 @@ def document() -> dict:
                         "last_run",
                         "last_good_run",
                         "stale_after_seconds",
-                        "capacity",
                     ],
                     "properties": {
                         "status": {
@@ -340,6 +339,7 @@ def document() -> dict:
                             "description": (
                                 "Capacity's own freshness (newest autoscaler snapshot). Its"
                                 " staleness alone does not make this endpoint answer 503."
+                                " Absent when the database cannot be read."
                             ),
                             "required": ["status", "stale", "capacity_at", "stale_after_seconds"],
                             "properties": {

@@ -14,7 +14,9 @@ real serializer would print (checked byte for byte against the fixtures in
 `tests/fixtures/chutes/`). Fault knobs (`UpstreamApp.faults`) imitate a misbehaving upstream.
 
 CLI: `python -m tests.upstream --port 8765 [--synthetic N] [--no-fixtures]
-[--page-form inline|hoisted|streamed|legacy] [--shift-to-today]`.
+[--page-form inline|hoisted|streamed|legacy] [--shift-to-today] [--snapshots-from ISO
+--snapshot-step S --vary-capacity]` (the capacity snapshots' clock: see
+`tests/upstream_capacity.py`).
 """
 
 from __future__ import annotations

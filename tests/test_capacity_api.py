@@ -112,3 +112,13 @@ def test_stale_capacity_alone_keeps_health_200(db_path):
     assert (body["capacity"]["status"], body["capacity"]["stale"]) == ("stale", True)
     tighter = create_app({"TESTING": True, "DATABASE": db_path, "CAPACITY_STALE_AFTER": 9000})
     assert tighter.test_client().get("/api/health").get_json()["capacity"]["stale"] is False
+
+
+def test_unreadable_database_reports_capacity_unavailable_and_compare_503(tmp_path):
+    path = tmp_path / "state" / "missing.sqlite3"
+    path.parent.mkdir()
+    client = create_app({"TESTING": True, "DATABASE": str(path)}).test_client()
+    health = client.get("/api/health")
+    assert health.status_code == 503
+    assert health.get_json()["capacity"]["status"] == "unavailable"
+    assert client.get("/compare?ids=a,b").status_code == 503  # not a 500

@@ -328,7 +328,8 @@ def test_model_page(client, board):
     assert "#2 of 5 by latest TPS" in html
     assert "$0.10" in html and "$0.40" in html and "/ 1M tokens" in html
     assert "32,768" in html and "vllm" in html
-    assert html.count('<figure class="chart') == 3
+    # TPS, TTFT, requests, and the capacity section's daily rate-limited share.
+    assert html.count('<figure class="chart') == 4
     assert "<title>" in html and "90.0 tok/s</title>" in html
     assert "20,000 requests</title>" in html
     # History table, newest first.

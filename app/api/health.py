@@ -59,7 +59,9 @@ def health_payload(
 UNAVAILABLE_REASON = "the database cannot be read"
 
 
-def unavailable_payload(*, scrape_interval: int, error: str) -> dict:
+def unavailable_payload(
+    *, scrape_interval: int, error: str, capacity_stale_after: int = 3600
+) -> dict:
     """The /api/health object when the database is missing or damaged (HTTP 503)."""
     return {
         "status": "unavailable",
@@ -70,4 +72,10 @@ def unavailable_payload(*, scrape_interval: int, error: str) -> dict:
         "last_run": None,
         "last_good_run": None,
         "stale_after_seconds": 2 * scrape_interval,
+        "capacity": {
+            "status": "unavailable",
+            "stale": True,
+            "capacity_at": None,
+            "stale_after_seconds": capacity_stale_after,
+        },
     }

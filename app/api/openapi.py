@@ -319,6 +319,7 @@ def document() -> dict:
                         "last_run",
                         "last_good_run",
                         "stale_after_seconds",
+                        "capacity",
                     ],
                     "properties": {
                         "status": {
@@ -339,11 +340,13 @@ def document() -> dict:
                             "description": (
                                 "Capacity's own freshness (newest autoscaler snapshot). Its"
                                 " staleness alone does not make this endpoint answer 503."
-                                " Absent when the database cannot be read."
                             ),
                             "required": ["status", "stale", "capacity_at", "stale_after_seconds"],
                             "properties": {
-                                "status": {"type": "string", "enum": ["ok", "stale", "empty"]},
+                                "status": {
+                                    "type": "string",
+                                    "enum": ["ok", "stale", "empty", "unavailable"],
+                                },
                                 "stale": {"type": "boolean"},
                                 "capacity_at": _nullable("string", format="date-time"),
                                 "stale_after_seconds": {"type": "integer"},

@@ -119,16 +119,21 @@ def _health_facts() -> dict:
 @_get("/health")
 def health() -> Response:
     interval = int(current_app.config["SCRAPE_INTERVAL"])
+    capacity_stale_after = int(current_app.config["CAPACITY_STALE_AFTER"])
     try:
         payload = health_payload(
             _health_facts(),
             now=datetime.now(UTC),
             scrape_interval=interval,
-            capacity_stale_after=int(current_app.config["CAPACITY_STALE_AFTER"]),
+            capacity_stale_after=capacity_stale_after,
         )
     except sqlite3.DatabaseError as exc:
         log_database_error(exc)
-        payload = unavailable_payload(scrape_interval=interval, error=UNAVAILABLE)
+        payload = unavailable_payload(
+            scrape_interval=interval,
+            error=UNAVAILABLE,
+            capacity_stale_after=capacity_stale_after,
+        )
     status = 200 if payload["status"] == "ok" else 503
     response = Response(json_body(payload), status, mimetype=JSON)
     response.headers["Cache-Control"] = "no-cache"

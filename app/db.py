@@ -4,7 +4,8 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import quote
 
@@ -148,6 +149,35 @@ def history_since(conn: sqlite3.Connection, since: str) -> list[DailyRow]:
     return [DailyRow(**dict(row)) for row in rows]
 
 
+def history_of(conn: sqlite3.Connection, chute_ids: Iterable[str]) -> list[DailyRow]:
+    """Every stored daily row of these models (history is small: a row a model a day)."""
+    rows = conn.execute(
+        "SELECT chute_id, date, requests, input_tokens, output_tokens, tps, ttft"
+        " FROM daily_stats WHERE chute_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(sorted(set(chute_ids))),),
+    )
+    return [DailyRow(**dict(row)) for row in rows]
+
+
+# The daily_stats columns a drifted answer can lose (app.scraping.drift).
+DRIFT_COLUMNS = ("tps", "ttft", "requests")
+
+
+def columns_with_data(conn: sqlite3.Connection, chute_ids: Iterable[str]) -> set[str]:
+    """Which of DRIFT_COLUMNS hold a value in some stored row of these models."""
+    ids = json.dumps(sorted(set(chute_ids)))
+    found = set()
+    for column in DRIFT_COLUMNS:
+        row = conn.execute(
+            f"SELECT 1 FROM daily_stats WHERE {column} IS NOT NULL"
+            " AND chute_id IN (SELECT value FROM json_each(?)) LIMIT 1",
+            (ids,),
+        ).fetchone()
+        if row is not None:
+            found.add(column)
+    return found
+
+
 def latest_speed_dates(conn: sqlite3.Connection) -> dict[str, str]:
     """Each model's most recent stored day with speed data."""
     rows = conn.execute(
@@ -168,6 +198,44 @@ def record_run(conn: sqlite3.Connection, run: Mapping[str, Any]) -> int:
     return int(cur.lastrowid or 0)
 
 
+def record_failed_run(
+    conn: sqlite3.Connection, run: Mapping[str, Any], next_offset: int | None
+) -> int:
+    """A run that stored no data, and the batch offset it moved past, in one transaction."""
+    with _transaction(conn):
+        if next_offset is not None:
+            _set_offset(conn, next_offset)
+        return record_run(conn, run)
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT; on any error, ROLLBACK and re-raise that error.
+
+    SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR),
+    and a ROLLBACK then fails with "no transaction is active", which would hide the real
+    cause ("database or disk is full"); so roll back only what is still open, and never
+    let a failing rollback replace the original error.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        raise
+
+
+def _set_offset(conn: sqlite3.Connection, offset: int) -> None:
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('batch_offset', ?)"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (str(offset),),
+    )
+
+
 def store_scrape(
     conn: sqlite3.Connection,
     *,
@@ -181,8 +249,7 @@ def store_scrape(
 ) -> int:
     """Write a whole run in one transaction: all of it lands, or none of it."""
     now = run["finished_at"]
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _transaction(conn):
         ids = []
         for entry in catalogue:
             ids.append(entry.chute_id)
@@ -199,18 +266,10 @@ def store_scrape(
                 {**vars(fig), "chute_id": chute_id, "scraped_at": scraped_at},
             )
         if next_offset is not None:
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('batch_offset', ?)"
-                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (str(next_offset),),
-            )
+            _set_offset(conn, next_offset)
         if capacity is not None:
             db_capacity.write(conn, capacity)
         run_id = record_run(conn, run)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return run_id
 
 
@@ -249,12 +308,15 @@ UPSERT_DAILY = """
 INSERT INTO daily_stats (chute_id, date, requests, input_tokens, output_tokens, tps, ttft)
 VALUES (:chute_id, :date, :requests, :input_tokens, :output_tokens, :tps, :ttft)
 ON CONFLICT (chute_id, date) DO UPDATE SET
-    requests = excluded.requests,
-    input_tokens = excluded.input_tokens,
-    output_tokens = excluded.output_tokens,
-    tps = excluded.tps,
-    ttft = excluded.ttft
+    requests = coalesce(excluded.requests, daily_stats.requests),
+    input_tokens = coalesce(excluded.input_tokens, daily_stats.input_tokens),
+    output_tokens = coalesce(excluded.output_tokens, daily_stats.output_tokens),
+    tps = coalesce(excluded.tps, daily_stats.tps),
+    ttft = coalesce(excluded.ttft, daily_stats.ttft)
 """
+# A stored figure is replaced only by a newer number, never by "no data" (NULL): a row
+# that loses its speed upstream (drift, a 0 in today's partial row) keeps what we had.
+# app.scraping.stats.merge_rows applies the same rule when computing figures.
 
 UPDATE_FIGURES = """
 UPDATE models SET

@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -53,24 +54,25 @@ def chute(chute_id: str, template: str | None = "vllm", **extra) -> dict:
 
 
 def test_catalogue_keeps_vllm_once_and_tolerates_missing_fields():
-    shared = chute("c-1", image={"name": "vllm-0.9"})
+    C = [f"c{n}c00000-0000-5000-8000-000000000000" for n in range(8)]
+    shared = chute(C[1], image={"name": "vllm-0.9"})
     items = [
         shared,  # also `featured` in the hoisted form: the same object twice
-        chute("c-1", image={"name": "other"}),  # a later duplicate by id
-        chute("c-2", image="SGLang-tee", current_estimated_price={"per_million_tokens": {}}),
-        chute("c-3", image={"name": "custom"}, current_estimated_price={"usd": 1}),
-        chute("c-4", template="diffusion"),
-        chute("c-5", template=None),
-        {"chute_id": "c-6", "name": "no template key"},
-        chute("c-7", current_estimated_price=price(-1, math.nan)),
+        chute(C[1], image={"name": "other"}),  # a later duplicate by id
+        chute(C[2], image="SGLang-tee", current_estimated_price={"per_million_tokens": {}}),
+        chute(C[3], image={"name": "custom"}, current_estimated_price={"usd": 1}),
+        chute(C[4], template="diffusion"),
+        chute(C[5], template=None),
+        {"chute_id": C[6], "name": "no template key"},
+        chute(C[7], current_estimated_price=price(-1, math.nan)),
     ]
     page, _ = render_app_page({"items": items}, "hoisted")
     assert "(function(a,b,c){" in page
     assert parse_catalogue(page) == [
-        CatalogueEntry("c-1", "org/c-1", engine="vllm"),
-        CatalogueEntry("c-2", "org/c-2", engine="sglang"),
-        CatalogueEntry("c-3", "org/c-3"),
-        CatalogueEntry("c-7", "org/c-7"),
+        CatalogueEntry(C[1], f"org/{C[1]}", engine="vllm"),
+        CatalogueEntry(C[2], f"org/{C[2]}", engine="sglang"),
+        CatalogueEntry(C[3], f"org/{C[3]}"),
+        CatalogueEntry(C[7], f"org/{C[7]}"),
     ]
 
 
@@ -128,6 +130,7 @@ def test_stats_page_malformed():
 # -- fetch_pages over loopback HTTP ------------------------------------------------------
 
 IDS = [f"{n}0000000-0000-5000-8000-00000000000{n}" for n in range(5)]  # sorted order
+NOT_IN_CATALOGUE = "ffffffff-0000-5000-8000-000000000000"
 
 
 def raw_row(chute_id: str, day: str, tps: float = 50.5) -> dict:
@@ -220,13 +223,13 @@ def test_offset_past_the_end_is_taken_modulo(upstream):
 
 def test_pages_for_chutes_already_harvested_are_skipped(httpserver):
     httpserver.expect_request("/app").respond_with_data(app_page(IDS), content_type="text/html")
-    serve_stats(httpserver, IDS[0], stats_page(IDS[0], IDS[1], IDS[2], "zz-not-in-catalogue"))
+    serve_stats(httpserver, IDS[0], stats_page(IDS[0], IDS[1], IDS[2], NOT_IN_CATALOGUE))
     for cid in IDS[1:]:
         serve_stats(httpserver, cid, stats_page(cid))
     result = run(httpserver, offset=0, BATCH_SIZE=2)
     # Page 0 carried chutes 1 and 2: no fetch for them; page 3 is the second fetch; 4 waits.
     assert requested(httpserver) == [0, 3]
-    assert result.refreshed == {IDS[0], IDS[1], IDS[2], IDS[3], "zz-not-in-catalogue"}
+    assert result.refreshed == {IDS[0], IDS[1], IDS[2], IDS[3], NOT_IN_CATALOGUE}
     assert len(result.rows) == 10
     assert result.next_offset == 4
 
@@ -306,12 +309,14 @@ def test_page_without_data_script_falls_back_to_data_json(httpserver):
     assert f"/app/chute/{IDS[1]}/__data.json: HTTP 404" in error
 
 
-def test_every_page_failing_is_a_source_error(httpserver):
+def test_every_page_failing_is_a_failure_that_still_moves_the_offset(httpserver):
     httpserver.expect_request("/app").respond_with_data(app_page(IDS), content_type="text/html")
     for cid in IDS[:2]:
         serve_stats(httpserver, cid, "nope", status=503)
-    with pytest.raises(SourceError, match=r"all 2 stats pages failed.*HTTP 503"):
-        run(httpserver, offset=0, BATCH_SIZE=2)
+    result = run(httpserver, offset=0, BATCH_SIZE=2)
+    assert result.rows == []
+    assert re.search(r"all 2 stats pages failed.*HTTP 503", result.failure or "")
+    assert result.next_offset == 2  # past the two pages tried, whatever their outcome
 
 
 def test_catalogue_http_failure(httpserver):

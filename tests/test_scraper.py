@@ -232,7 +232,7 @@ def test_exception_inside_the_write_rolls_everything_back(
     outcome = run_scrape(scrape_app.config, source="api")
 
     assert outcome.status == "failed"
-    assert "internal error" in outcome.message
+    assert "no such table: no_such_table" in outcome.message  # the cause, not a wrapper
     assert snapshot(db_path) == before
     assert len(scrape_runs(db_path)) == runs_before + 1
 

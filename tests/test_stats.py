@@ -54,7 +54,7 @@ def test_clean_count(value, expected):
 
 def test_daily_row_from_raw_maps_fields_and_rejects_unusable_rows():
     raw = {
-        "chute_id": "abc",
+        "chute_id": "0042dfa4-9781-507d-99f7-d162a9a063f9",
         "name": "org/Model",
         "date": "2026-10-02",
         "total_requests": 25911,
@@ -64,7 +64,7 @@ def test_daily_row_from_raw_maps_fields_and_rejects_unusable_rows():
         "average_ttft": 0,
     }
     assert daily_row_from_raw(raw) == DailyRow(
-        chute_id="abc",
+        chute_id="0042dfa4-9781-507d-99f7-d162a9a063f9",
         date="2026-10-02",
         name="org/Model",
         requests=25911,

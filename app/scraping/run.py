@@ -2,6 +2,7 @@
 
 import fcntl
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -34,6 +35,8 @@ class RunOutcome:
     source: str | None = None
     models_updated: int = 0
     errors: list[str] = field(default_factory=list)
+    # True once the outcome is in scrape_runs (a failed run that still moved the offset).
+    recorded: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -60,6 +63,25 @@ def scrape_lock(database: str, wait: float) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+StoredColumns = Callable[[set[str]], set[str]]
+
+
+def drift_message(result: SourceResult, stored_columns: StoredColumns) -> str | None:
+    """Why `result` is upstream drift (SPEC §3), or None: a field no row of the answer
+    carries, while stored history of the same models has it."""
+    if not result.field_gaps:
+        return None
+    stored = stored_columns({row.chute_id for row in result.rows})
+    reasons = [why for column, why in result.field_gaps.items() if column in stored]
+    if not reasons:
+        return None
+    return (
+        f"upstream drift in the {result.source} source: "
+        + "; ".join(reasons)
+        + " (stored history has these figures, so nothing was written)"
+    )
+
+
 def collect(
     fetcher: Fetcher,
     config: Mapping[str, Any],
@@ -69,17 +91,31 @@ def collect(
     fetch_all: bool,
     today: date,
     progress: Progress | None,
+    stored_columns: StoredColumns = lambda _ids: set(),
 ) -> SourceResult:
-    """Fetch from the chosen source; `auto` falls back to the pages when the API fails."""
+    """Fetch from the chosen source; `auto` falls back to the pages when the API fails
+    or drifted. A forced source that drifted is a SourceError."""
+
+    def checked(result: SourceResult) -> SourceResult:
+        drift = drift_message(result, stored_columns)
+        if drift is not None:
+            raise SourceError(drift)
+        return result
+
+    def pages() -> SourceResult:
+        return checked(
+            fetch_pages(fetcher, config, offset=offset, fetch_all=fetch_all, progress=progress)
+        )
+
     if source == "api":
-        return fetch_api(fetcher, config, today)
+        return checked(fetch_api(fetcher, config, today))
     if source == "html":
-        return fetch_pages(fetcher, config, offset=offset, fetch_all=fetch_all, progress=progress)
+        return pages()
     try:
-        return fetch_api(fetcher, config, today)
+        return checked(fetch_api(fetcher, config, today))
     except SourceError as exc:
         log.warning("JSON API failed, falling back to the web pages: %s", exc)
-        result = fetch_pages(fetcher, config, offset=offset, fetch_all=fetch_all, progress=progress)
+        result = pages()
         result.errors.insert(0, f"API failed, used the web pages: {exc}")
         return result
 
@@ -90,18 +126,11 @@ def compute_figures(
     """Figures for every model with new rows, from its stored history plus the new rows."""
     if not new_rows:
         return {}
-    # Each model's window is the 30 days ending at its latest day with speed data, which
-    # may be a stored day; reading from the oldest such window start is enough.
-    latest = db.latest_speed_dates(conn)
-    for row in new_rows:
-        if row.tps is not None and row.date > latest.get(row.chute_id, ""):
-            latest[row.chute_id] = row.date
+    # A model's window ends at its latest day with speed data *after* the new rows are
+    # merged in, so it can only be known from the merged history: read the changed
+    # models' whole stored history (small: a row a model a day) and merge first.
     changed = {row.chute_id for row in new_rows}
-    starts = [latest[cid] for cid in changed if cid in latest]
-    stored: list[DailyRow] = []
-    if starts:
-        since = (date.fromisoformat(min(starts)) - timedelta(days=30)).isoformat()
-        stored = [row for row in db.history_since(conn, since) if row.chute_id in changed]
+    stored = db.history_of(conn, changed)
     figures = figures_by_model(merge_rows(stored, new_rows), min_requests, today.isoformat())
     return {cid: fig for cid, fig in figures.items() if cid in changed}
 
@@ -113,34 +142,87 @@ def run_scrape(
     fetch_all: bool = False,
     progress: Progress | None = None,
 ) -> RunOutcome:
-    """Run one scrape under the lock and record it in scrape_runs."""
+    """Run one scrape under the lock and record it in scrape_runs.
+
+    Never raises: every way a run can end, an unusable database included, is an outcome
+    whose message puts the real cause first.
+    """
     database = str(config["DATABASE"])
-    db.init_db(database)
     started_at = _now()
     source = source or str(config["SOURCE"])
+    try:
+        db.init_db(database)
+    except (OSError, sqlite3.Error) as exc:
+        outcome = RunOutcome("failed", describe_storage_error(exc, database), source=source)
+        log.error("%s", outcome.message)
+        return outcome  # the database cannot take a record; the log and exit code tell
     if source not in SOURCES:
         outcome = RunOutcome("failed", f"unknown source {source!r}: use one of {SOURCES}")
         _record_alone(database, started_at, outcome)
         return outcome
-    with scrape_lock(database, float(config["LOCK_WAIT"])) as acquired:
-        if not acquired:
-            outcome = RunOutcome("skipped", "another scrape is running; this one exits")
-        else:
-            try:
-                outcome = _locked_run(config, database, source, fetch_all, progress, started_at)
-            except Exception as exc:  # a bug must still end as a recorded, failed run
-                # The traceback and exception text go to the log; the recorded message
-                # is public (/api/health, the page), so it names only the kind.
-                log.exception("scrape crashed")
-                outcome = RunOutcome(
-                    "failed",
-                    f"internal error ({type(exc).__name__}); details in the scraper's log",
-                    source=source,
-                )
-            if outcome.status != "failed":
-                return outcome
+    try:
+        with scrape_lock(database, float(config["LOCK_WAIT"])) as acquired:
+            if not acquired:
+                outcome = RunOutcome("skipped", "another scrape is running; this one exits")
+            else:
+                outcome = _guarded_run(config, database, source, fetch_all, progress, started_at)
+                if outcome.status != "failed" or outcome.recorded:
+                    return outcome
+    except OSError as exc:  # the lock file beside the database cannot be opened
+        outcome = RunOutcome("failed", describe_storage_error(exc, database), source=source)
     _record_alone(database, started_at, outcome)
     return outcome
+
+
+def _guarded_run(
+    config: Mapping[str, Any],
+    database: str,
+    source: str,
+    fetch_all: bool,
+    progress: Progress | None,
+    started_at: str,
+) -> RunOutcome:
+    """_locked_run, with any exception turned into a failed outcome naming its cause."""
+    try:
+        return _locked_run(config, database, source, fetch_all, progress, started_at)
+    except (sqlite3.Error, OSError) as exc:
+        log.exception("scrape failed on storage")
+        return RunOutcome("failed", describe_storage_error(exc, database), source=source)
+    except Exception as exc:  # a bug must still end as a recorded, failed run
+        # The traceback and exception text go to the log; the recorded message is
+        # public (/api/health, the page), so it names only the kind.
+        log.exception("scrape crashed")
+        return RunOutcome(
+            "failed",
+            f"internal error ({type(exc).__name__}); details in the scraper's log",
+            source=source,
+        )
+
+
+def describe_storage_error(exc: BaseException, database: str) -> str:
+    """One line for a database or file error, the cause first and what to do about it.
+
+    Errors that leave the database usable enough to record the run (disk full, a failed
+    statement) are described without the file's path: that message is public
+    (/api/health). The path is named when the database cannot be used at all, since then
+    the message only reaches the log and the exit status.
+    """
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, sqlite3.DatabaseError) and (
+        "not a database" in text or "malformed" in text
+    ):
+        return (
+            f"database {database} is corrupt ({text}); check it with"
+            f" `sqlite3 {database} 'PRAGMA integrity_check'` and restore a backup"
+        )
+    if "disk is full" in text or "No space left" in text:
+        return f"{text}: the scrape could not be stored; free disk space"
+    if isinstance(exc, OSError) or "readonly" in text or "unable to open" in text:
+        return (
+            f"cannot open the database {database} ({text}); check that the file and its"
+            " directory exist and are readable and writable by this user"
+        )
+    return f"database error ({type(exc).__name__}): {text}"
 
 
 def _locked_run(
@@ -165,9 +247,12 @@ def _locked_run(
                 fetch_all=fetch_all,
                 today=today,
                 progress=progress,
+                stored_columns=lambda ids: db.columns_with_data(conn, ids),
             )
         except SourceError as exc:
             return RunOutcome("failed", f"no data: {exc}", source=source, errors=[str(exc)])
+        if result.failure is not None:
+            return _record_no_data(conn, result, started_at)
         capacity, capacity_error = capacity_for_run(
             conn, fetcher, config, {entry.chute_id for entry in result.catalogue}, _utc_now()
         )
@@ -179,6 +264,18 @@ def _locked_run(
     finally:
         fetcher.close()
         conn.close()
+
+
+def _record_no_data(conn: Any, result: SourceResult, started_at: str) -> RunOutcome:
+    """A source that reached upstream but got no rows: a failed run that still moves the
+    batch offset past the pages it tried, so the next run tries others."""
+    message = f"no data: {result.failure}"
+    if len(result.errors) > 1:
+        message += f"; {len(result.errors)} errors: " + " | ".join(result.errors)
+    outcome = RunOutcome("failed", message, result.source, 0, result.errors)
+    db.record_failed_run(conn, _run_row(started_at, outcome), result.next_offset)
+    outcome.recorded = True
+    return outcome
 
 
 def _store(
@@ -208,15 +305,8 @@ def _store(
         message += f"; capacity of {len(capacity.figures)} models"
     if result.errors:
         message += f"; {len(result.errors)} errors: " + " | ".join(result.errors)
-    run = {
-        "started_at": started_at,
-        "finished_at": _now(),
-        "source": result.source,
-        "status": status,
-        "models_updated": len(refreshed),
-        "errors": len(result.errors),
-        "message": message,
-    }
+    outcome = RunOutcome(status, message, result.source, len(refreshed), result.errors)
+    run = _run_row(started_at, outcome)
     run_id = db.store_scrape(
         conn,
         run=run,
@@ -228,27 +318,36 @@ def _store(
         capacity=capacity,
     )
     db.bump_data_version(database, run_id)
-    return RunOutcome(status, message, result.source, len(refreshed), result.errors)
+    return outcome
+
+
+def _run_row(started_at: str, outcome: RunOutcome) -> dict[str, Any]:
+    return {
+        "started_at": started_at,
+        "finished_at": _now(),
+        "source": outcome.source,
+        "status": outcome.status,
+        "models_updated": outcome.models_updated,
+        "errors": len(outcome.errors),
+        "message": outcome.message,
+    }
 
 
 def _record_alone(database: str, started_at: str, outcome: RunOutcome) -> None:
-    """Log a run that stored nothing (failed or skipped) in its own tiny transaction."""
-    conn = db.connect(database)
+    """Log a run that stored nothing (failed or skipped) in its own tiny transaction.
+
+    When even that cannot be written (disk full, read-only file), the failure is logged
+    and the outcome stands: the record is lost, the exit status still says "failed".
+    """
     try:
-        db.record_run(
-            conn,
-            {
-                "started_at": started_at,
-                "finished_at": _now(),
-                "source": outcome.source,
-                "status": outcome.status,
-                "models_updated": 0,
-                "errors": len(outcome.errors),
-                "message": outcome.message,
-            },
-        )
-    finally:
-        conn.close()
+        conn = db.connect(database)
+        try:
+            db.record_run(conn, _run_row(started_at, outcome))
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError) as exc:
+        reason = describe_storage_error(exc, database)
+        log.error("could not record the run in scrape_runs: %s", reason)
 
 
 def _utc_now() -> datetime:

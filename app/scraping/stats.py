@@ -2,9 +2,11 @@
 
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, timedelta
 
 from app.rows import NO_FIGURES, DailyRow, Figures
+from app.scraping.inputs import clean_name, is_chute_id, utc_day
 
 # Speeds beyond these are upstream glitches, not measurements: stored as no data.
 MAX_PLAUSIBLE_TPS = 100_000.0
@@ -34,26 +36,20 @@ def clean_count(value: object) -> int | None:
 
 
 def clean_date(value: object) -> str | None:
-    """A YYYY-MM-DD string for a real calendar day, else None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value[:10]).isoformat()
-    except ValueError:
-        return None
+    """The UTC day (YYYY-MM-DD) of an upstream date or timestamp, else None."""
+    return utc_day(value)
 
 
 def daily_row_from_raw(raw: dict) -> DailyRow | None:
     """Clean one upstream row (JSON API or page data); None when unusable."""
     chute_id = raw.get("chute_id")
     day = clean_date(raw.get("date"))
-    if not isinstance(chute_id, str) or not chute_id or day is None:
+    if not is_chute_id(chute_id) or day is None:
         return None
-    name = raw.get("name")
     return DailyRow(
         chute_id=chute_id,
         date=day,
-        name=name if isinstance(name, str) else None,
+        name=clean_name(raw.get("name")),
         requests=clean_count(raw.get("total_requests")),
         input_tokens=clean_count(raw.get("total_input_tokens")),
         output_tokens=clean_count(raw.get("total_output_tokens")),
@@ -129,7 +125,27 @@ def figures_by_model(rows: Iterable[DailyRow], min_requests: int, today: str) ->
 
 
 def merge_rows(old: Iterable[DailyRow], new: Iterable[DailyRow]) -> list[DailyRow]:
-    """Stored history overlaid with fresh rows; the fresh row wins for a (chute, day)."""
+    """Stored history overlaid with fresh rows, field by field: a fresh number replaces a
+    stored one, a fresh "no data" (None) never does. The same rule as the daily upsert in
+    app.db, so figures are computed from exactly what will be stored."""
     merged = {(row.chute_id, row.date): row for row in old}
-    merged.update({(row.chute_id, row.date): row for row in new})
+    for row in new:
+        key = (row.chute_id, row.date)
+        stored = merged.get(key)
+        merged[key] = row if stored is None else overlay(stored, row)
     return list(merged.values())
+
+
+def overlay(stored: DailyRow, fresh: DailyRow) -> DailyRow:
+    """`fresh` with each missing (None) figure taken from `stored`."""
+    return replace(
+        fresh,
+        **{
+            name: getattr(stored, name)
+            for name in _FIGURE_FIELDS
+            if getattr(fresh, name) is None and getattr(stored, name) is not None
+        },
+    )
+
+
+_FIGURE_FIELDS = ("name", "requests", "input_tokens", "output_tokens", "tps", "ttft")

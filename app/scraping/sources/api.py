@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from app.rows import CatalogueEntry, DailyRow
+from app.scraping.drift import field_gaps
+from app.scraping.inputs import clean_name, is_chute_id
 from app.scraping.sources import SourceError, SourceResult
 from app.scraping.sources.http import Fetcher
 from app.scraping.stats import daily_row_from_raw
@@ -23,8 +25,13 @@ def _positive_int(value: object) -> int | None:
     return value
 
 
-def parse_catalogue(payload: object, url: str) -> list[CatalogueEntry]:
-    """Catalogue entries from a /v1/models answer; SourceError if it holds none."""
+def parse_catalogue(
+    payload: object, url: str, errors: list[str] | None = None
+) -> list[CatalogueEntry]:
+    """Catalogue entries from a /v1/models answer; SourceError if it holds none.
+
+    Entries whose chute_id is not a chute id are skipped, each noted in `errors`.
+    """
     items = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(items, list):
         raise SourceError(f"{url}: expected an object with a 'data' list of models")
@@ -32,8 +39,14 @@ def parse_catalogue(payload: object, url: str) -> list[CatalogueEntry]:
     for item in items:
         if not isinstance(item, dict):
             continue
-        chute_id, name = item.get("chute_id"), item.get("id")
-        if not isinstance(chute_id, str) or not chute_id or not isinstance(name, str):
+        chute_id, name = item.get("chute_id"), clean_name(item.get("id"))
+        if not is_chute_id(chute_id):
+            if errors is not None:
+                errors.append(
+                    f"{url}: skipped a model whose chute_id {chute_id!r:.60} isn't a UUID"
+                )
+            continue
+        if name is None:
             continue
         pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
         engine, quantization = item.get("owned_by"), item.get("quantization")
@@ -73,13 +86,16 @@ def _get_json(fetcher: Fetcher, url: str, params: Mapping[str, str] | None = Non
 def fetch_api(fetcher: Fetcher, config: Mapping[str, Any], today: date) -> SourceResult:
     """Both requests of a run: the catalogue, then the last STATS_DAYS days plus today."""
     models_url = f"{str(config['LLM_URL']).rstrip('/')}/v1/models"
-    catalogue = parse_catalogue(_get_json(fetcher, models_url), models_url)
+    errors: list[str] = []
+    catalogue = parse_catalogue(_get_json(fetcher, models_url), models_url, errors)
     stats_url = f"{str(config['API_URL']).rstrip('/')}/invocations/stats/llm"
     start = today - timedelta(days=int(config["STATS_DAYS"]))
     params = {"start_date": start.isoformat(), "end_date": today.isoformat()}
-    rows = parse_stats(_get_json(fetcher, stats_url, params), stats_url)
+    payload = _get_json(fetcher, stats_url, params)
+    rows = parse_stats(payload, stats_url)
     known = {entry.chute_id for entry in catalogue}
     ranked_rows = [row for row in rows if row.chute_id in known]
+    ranked_raw = [raw for raw in payload if isinstance(raw, dict) and raw.get("chute_id") in known]
     if not ranked_rows:
         raise SourceError(
             f"{stats_url}: {len(rows)} rows but none for the {len(known)} catalogue models"
@@ -89,4 +105,6 @@ def fetch_api(fetcher: Fetcher, config: Mapping[str, Any], today: date) -> Sourc
         catalogue=catalogue,
         rows=ranked_rows,
         refreshed={row.chute_id for row in ranked_rows},
+        errors=errors,
+        field_gaps=field_gaps(ranked_raw, ranked_rows),
     )

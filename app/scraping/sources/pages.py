@@ -13,6 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from app.rows import CatalogueEntry, DailyRow
+from app.scraping.drift import field_gaps
+from app.scraping.inputs import clean_name, is_chute_id
 from app.scraping.sources import SourceError, SourceResult
 from app.scraping.sources.devalue import DevalueError
 from app.scraping.sources.http import Fetcher
@@ -70,14 +72,23 @@ def _engine(chute: dict) -> str | None:
     return None
 
 
-def catalogue_from_values(values: list[Any]) -> list[CatalogueEntry]:
-    """The vllm-template chutes among decoded page data, first occurrence of each id."""
+def catalogue_from_values(
+    values: list[Any], errors: list[str] | None = None
+) -> list[CatalogueEntry]:
+    """The vllm-template chutes among decoded page data, first occurrence of each id.
+
+    Chutes whose chute_id is not a chute id are skipped, each noted in `errors`.
+    """
     entries: dict[str, CatalogueEntry] = {}
     for item in walk_dicts(values):
         if not all(key in item for key in CHUTE_KEYS) or item["standard_template"] != "vllm":
             continue
-        chute_id, name = item["chute_id"], item["name"]
-        if not isinstance(chute_id, str) or not chute_id or not isinstance(name, str):
+        chute_id, name = item["chute_id"], clean_name(item["name"])
+        if not is_chute_id(chute_id):
+            if errors is not None:
+                errors.append(f"skipped a chute whose chute_id {chute_id!r:.60} is not a UUID")
+            continue
+        if name is None:
             continue
         if chute_id not in entries:
             entries[chute_id] = CatalogueEntry(
@@ -95,19 +106,37 @@ def parse_catalogue(html: str) -> list[CatalogueEntry]:
     return catalogue_from_values(extract_page_data(html))
 
 
-def parse_stats_rows(values: list[Any]) -> list[DailyRow]:
-    """Every cleaned daily row among decoded page data; one per (chute, day), first wins."""
+# A dict is a daily row when it has these and at least one of ROW_FIGURES; keying on a
+# figure rather than on `average_tps` alone lets a renamed speed field show up as drift.
+ROW_KEYS = ("chute_id", "date")
+ROW_FIGURES = ("average_tps", "average_ttft", "total_requests", "total_output_tokens")
+
+
+def raw_stats_rows(values: list[Any]) -> list[dict]:
+    """The dicts among decoded page data that are daily stats rows, as found."""
+    return [
+        item
+        for item in walk_dicts(values)
+        if all(key in item for key in ROW_KEYS) and any(key in item for key in ROW_FIGURES)
+    ]
+
+
+def clean_stats_rows(raw_rows: list[dict]) -> list[DailyRow]:
+    """Cleaned daily rows, one per (chute, day), first wins."""
     rows: dict[tuple[str, str], DailyRow] = {}
-    for item in walk_dicts(values):
-        if "average_tps" not in item or "chute_id" not in item or "date" not in item:
-            continue
+    for item in raw_rows:
         day = item["date"]
         if isinstance(day, datetime | date):  # a `new Date(…)` rather than a string
-            item = {**item, "date": day.isoformat()}
+            item = {**item, "date": day}
         row = daily_row_from_raw(item)
         if row is not None:
             rows.setdefault((row.chute_id, row.date), row)
     return list(rows.values())
+
+
+def parse_stats_rows(values: list[Any]) -> list[DailyRow]:
+    """Every cleaned daily row among decoded page data; one per (chute, day), first wins."""
+    return clean_stats_rows(raw_stats_rows(values))
 
 
 def parse_stats_page(html: str) -> list[DailyRow]:
@@ -126,21 +155,29 @@ def _page_values(fetcher: Fetcher, url: str, json_url: str, expected: str) -> tu
     html = fetcher.get_text(url)  # SourceError names the URL
     try:
         return extract_page_data(html), url
-    except DevalueError as exc:
+    except Exception as exc:  # any decoding failure: DevalueError, MemoryError, a bug
         try:
             return data_json_values(fetcher.get_text(json_url)), json_url
-        except (SourceError, DevalueError) as json_exc:
+        except Exception as json_exc:
             raise SourceError(
-                f"{url}: {exc}; {json_url} failed too ({json_exc}); expected {expected}"
+                f"{url}: {_describe(exc)}; {json_url} failed too ({_describe(json_exc)});"
+                f" expected {expected}"
             ) from exc
 
 
-def _fetch_catalogue(fetcher: Fetcher, web: str) -> list[CatalogueEntry]:
+def _describe(exc: BaseException) -> str:
+    """A decoding failure in one line; the type named when it is not a DevalueError."""
+    if isinstance(exc, SourceError | DevalueError):
+        return str(exc)
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+def _fetch_catalogue(fetcher: Fetcher, web: str, errors: list[str]) -> list[CatalogueEntry]:
     url = f"{web}/app"
     values, url = _page_values(
         fetcher, url, f"{url}/__data.json", "SvelteKit page data listing the chutes"
     )
-    catalogue = catalogue_from_values(values)
+    catalogue = catalogue_from_values(values, errors)
     if not catalogue:
         raise SourceError(
             f"{url}: no chutes with standard_template 'vllm' found in the page data, "
@@ -149,18 +186,20 @@ def _fetch_catalogue(fetcher: Fetcher, web: str) -> list[CatalogueEntry]:
     return catalogue
 
 
-def _fetch_stats(fetcher: Fetcher, web: str, chute_id: str) -> list[DailyRow]:
-    """One chute's stats page as rows; SourceError naming the URL when it yields none."""
+def _fetch_stats(fetcher: Fetcher, web: str, chute_id: str) -> tuple[list[DailyRow], list[dict]]:
+    """One chute's stats page as cleaned and raw rows; SourceError naming the URL when
+    it yields none."""
     page = f"{web}/app/chute/{chute_id}"
     values, url = _page_values(
         fetcher, f"{page}?tab=stats", f"{page}/__data.json", "SvelteKit page data with daily rows"
     )
-    rows = parse_stats_rows(values)
+    raw = raw_stats_rows(values)
+    rows = clean_stats_rows(raw)
     if not rows:
         raise SourceError(
             f"{url}: no daily stats rows found, expected rows with chute_id, date, average_tps"
         )
-    return rows
+    return rows, raw
 
 
 def fetch_pages(
@@ -173,18 +212,24 @@ def fetch_pages(
 ) -> SourceResult:
     """One run of the web-pages source: the catalogue, then a batch of stats pages.
 
-    Raises SourceError when the catalogue fails or every page attempted failed.
+    Raises SourceError when the catalogue fails. A page that fails in any way (HTTP,
+    decoding, an exception of any kind) is that page's error: skipped, counted, and the
+    batch goes on. When every page attempted failed the result holds no rows and says
+    why (`failure`), but its next_offset still moves past them, so one stuck batch can
+    never keep the later chutes from being fetched.
     """
     web = str(config["WEB_URL"]).rstrip("/")
-    catalogue = sorted(_fetch_catalogue(fetcher, web), key=lambda entry: entry.chute_id)
+    errors: list[str] = []
+    catalogue = sorted(_fetch_catalogue(fetcher, web, errors), key=lambda entry: entry.chute_id)
     ids = [entry.chute_id for entry in catalogue]
     count = len(ids)
     start = offset % count
     limit = count if fetch_all else max(0, int(config["BATCH_SIZE"]))
     total = min(limit, count)
     harvested: dict[tuple[str, str], DailyRow] = {}
+    raw_rows: list[dict] = []
     have: set[str] = set()
-    errors: list[str] = []
+    first_page_error: str | None = None
     fetched = visited = 0
     for step in range(count):
         chute_id = ids[(start + step) % count]
@@ -197,23 +242,28 @@ def fetch_pages(
         visited += 1
         fetched += 1
         try:
-            rows = _fetch_stats(fetcher, web, chute_id)
-        except SourceError as exc:
-            log.warning("skipping a stats page: %s", exc)
-            errors.append(str(exc))
-            rows = []
+            rows, raw = _fetch_stats(fetcher, web, chute_id)
+        except Exception as exc:  # SPEC §3: one page's failure, whatever it is
+            reason = exc if isinstance(exc, SourceError) else f"{chute_id}: {_describe(exc)}"
+            log.warning("skipping a stats page: %s", reason)
+            errors.append(str(reason))
+            first_page_error = first_page_error or str(reason)
+            rows, raw = [], []
+        raw_rows.extend(raw)
         for row in rows:
             # A later page's copy of a (chute, day) is fresher.
             harvested[(row.chute_id, row.date)] = row
             have.add(row.chute_id)
         if progress is not None:
             progress(fetched, total)
+    failure = None
     if fetched and not harvested:
-        raise SourceError(
-            f"all {fetched} stats pages failed, first error: {errors[0]}"
-            if errors
+        failure = (
+            f"all {fetched} stats pages failed, first error: {first_page_error}"
+            if first_page_error
             else f"{fetched} stats pages gave no rows"
         )
+    known = set(ids)
     return SourceResult(
         source="html",
         catalogue=catalogue,
@@ -221,4 +271,9 @@ def fetch_pages(
         refreshed=have,
         errors=errors,
         next_offset=offset if fetch_all else (offset + visited) % count,
+        field_gaps=field_gaps(
+            [raw for raw in raw_rows if raw.get("chute_id") in known],
+            [row for row in harvested.values() if row.chute_id in known],
+        ),
+        failure=failure,
     )

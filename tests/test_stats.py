@@ -1,12 +1,15 @@
 """The methodology (SPEC §5) on hand-computed examples."""
 
 import math
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from app.rows import NO_FIGURES, DailyRow
+from app.scraping.inputs import clean_name, is_chute_id
 from app.scraping.stats import (
     clean_count,
+    clean_date,
     clean_speed,
     daily_row_from_raw,
     figures_by_model,
@@ -193,3 +196,73 @@ def test_ranked_day_window_is_seven_days_ending_today():
     assert fig.rank_tps is None and fig.rank_date is None and fig.latest_tps == 50.0
     # A day without speed never ranks, however many requests it had.
     assert ranked_day([row("2026-10-31", None, 10_000)], "2026-10-31", 100) is None
+
+
+# --- issue 8: dates, names, ids, and "no data" never replacing a number -----------------
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2026-10-01", "2026-10-01"),
+        ("2026-10-01T23:30:00-05:00", "2026-10-02"),  # the UTC day, not the local one
+        ("2026-10-02T01:00:00+02:00", "2026-10-01"),
+        ("2026-10-01T23:59:59.999Z", "2026-10-01"),
+        ("2026-10-01T12:00:00", "2026-10-01"),  # naive: UTC
+        (datetime(2026, 10, 1, 22, tzinfo=timezone(timedelta(hours=-3))), "2026-10-02"),
+        ("2026-10-01junk", None),
+        ("2026-W40-4", None),
+        ("2026-274", None),
+        ("20261001", None),
+        ("2026-02-30", None),
+        (" 2026-10-01", None),
+        ("2026-10-01\n", None),
+        (20261001, None),
+    ],
+)
+def test_clean_date_is_the_utc_day_and_rejects_everything_else(value, expected):
+    assert clean_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("org/Model-TEE", "org/Model-TEE"),
+        ("org/\u202eevil\u202c-name", "org/evil-name"),
+        ("a\x00b\x07c\x1b[31md", "abc[31md"),
+        ("\u2066isolated\u2069 \u200fmark", "isolated mark"),
+        ("  spaced  ", "spaced"),
+        ("\x00\u202e", None),
+        ("Ünïcödé 模型", "Ünïcödé 模型"),
+        (None, None),
+        (5, None),
+    ],
+)
+def test_clean_name_drops_controls_and_bidi_overrides(value, expected):
+    assert clean_name(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        ("b048fe26-0352-5c46-acf7-335e527e7f3d", True),
+        ("../../api/health", False),
+        ("B048FE26-0352-5C46-ACF7-335E527E7F3D", False),
+        ("b048fe26-0352-5c46-acf7-335e527e7f3d\n", False),
+        ("{b048fe26-0352-5c46-acf7-335e527e7f3d}", False),
+        ("b048fe2603525c46acf7335e527e7f3d", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_only_uuid_shaped_chute_ids_are_accepted(value, ok):
+    assert is_chute_id(value) is ok
+    raw = {"chute_id": value, "date": "2026-10-01", "average_tps": 50.0}
+    assert (daily_row_from_raw(raw) is not None) is ok
+
+
+def test_merge_rows_never_replaces_a_number_with_no_data():
+    old = [DailyRow("a", "2026-10-02", requests=900, output_tokens=5, tps=40.0, ttft=1.5)]
+    new = [DailyRow("a", "2026-10-02", requests=None, output_tokens=7, tps=None, ttft=2.0)]
+    [merged] = merge_rows(old, new)
+    assert merged == DailyRow("a", "2026-10-02", requests=900, output_tokens=7, tps=40.0, ttft=2.0)

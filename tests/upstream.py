@@ -1040,18 +1040,22 @@ def render_page(data: str, main: str = "<main></main>") -> str:
     return _document(**_APP_ROUTE, main=main, data=data)
 
 
-def _fmt_int(value: int | None) -> str:
-    return f"{value:,}" if value else "0"
+def _fmt_int(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and value else str(value or 0)
+
+
+def _fmt_speed(value: Any, unit: str = "") -> str:
+    # Drift tests serve renamed fields and numbers as text; the table shows what it can.
+    return f"{value:.2f}{unit}" if isinstance(value, int | float) and value else "—"
 
 
 def _stats_table_rows(rows: list[dict[str, Any]]) -> str:
     cells = []
     for row in rows:
-        tps, ttft = row["average_tps"], row["average_ttft"]
         cells.append(
-            f"<tr><td>{row['date']}</td><td>{_fmt_int(row['total_requests'])}</td>"
-            f"<td>{f'{tps:.2f}' if tps else '—'}</td>"
-            f"<td>{f'{ttft:.2f}s' if ttft else '—'}</td></tr>"
+            f"<tr><td>{row['date']}</td><td>{_fmt_int(row.get('total_requests'))}</td>"
+            f"<td>{_fmt_speed(row.get('average_tps'))}</td>"
+            f"<td>{_fmt_speed(row.get('average_ttft'), 's')}</td></tr>"
         )
     return "".join(cells)
 

@@ -44,6 +44,13 @@ class Deferred:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Refused before allocating: page data holds a few thousand rows, while a hostile or
+# broken page can ask for `Array(1e9)` or a 2**32-1 slot sparse array in a few bytes.
+MAX_ARRAY_LENGTH = 1_000_000
+MAX_BIGINT_DIGITS = 4300  # Python's int() limit for decimal strings
+# devalue's sparse-array marker: `a[4294967294]=0;delete a[4294967294]` (its largest
+# array index) makes the array sparse before `a.length=n` is set.
+_MAX_JS_ARRAY_INDEX = 2**32 - 2
 _WS = " \t\n\r"
 _NUM_START = frozenset("-.0123456789")
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*", re.ASCII)
@@ -101,8 +108,26 @@ def _requote(m: re.Match[str]) -> str:
 
 def _integer(text: str) -> int | float:
     """An integer literal; past 2**53 JavaScript holds the nearest double, so do we."""
+    if len(text) > 20:  # far past 2**53 (and past int()'s 4300-digit limit): a double
+        return float(text)
     value = int(text)
     return value if -(2**53) <= value <= 2**53 else float(value)
+
+
+def _bigint(digits: str, where: str) -> int:
+    """A BigInt's exact value; one too long for Python's int() is refused, not guessed."""
+    if len(digits) > MAX_BIGINT_DIGITS:
+        raise DevalueError(f"BigInt of {len(digits)} digits is too long {where}")
+    return int(digits)
+
+
+def _check_length(length: int, where: str) -> int:
+    """An array length the decoder will allocate; absurd ones are refused beforehand."""
+    if length > MAX_ARRAY_LENGTH:
+        raise DevalueError(
+            f"array of length {length} exceeds the {MAX_ARRAY_LENGTH:,} limit {where}"
+        )
+    return length
 
 
 def _date_from_ms(ms: Any) -> datetime | None:
@@ -138,10 +163,14 @@ class UnevalParser:
     devalue's output sits inside a larger script can decode it in place.
     """
 
-    __slots__ = ("s",)
+    __slots__ = ("far", "s")
 
     def __init__(self, text: str) -> None:
         self.s = text
+        # Elements assigned past MAX_ARRAY_LENGTH, by (id(array), index): held aside,
+        # never allocated, until a `delete` removes them (devalue's sparse-array marker);
+        # one still there when its function body ends makes the data too large.
+        self.far: dict[tuple[int, int], Any] = {}
 
     def parse_at(self, i: int) -> tuple[Any, int]:
         """One expression at offset i and the offset after it; any failure a DevalueError."""
@@ -221,7 +250,9 @@ class UnevalParser:
             raise self.fail("bad number", i)
         text = m.group()
         if m.group(4):
-            return int(text[:-1]), m.end()
+            if m.group(1) is not None or m.group(2) is not None or m.group(3) is not None:
+                raise self.fail("a BigInt literal must be a whole number", i)  # `6.n`
+            return _bigint(text[:-1], f"at offset {i}"), m.end()
         if m.lastindex:
             return float(text), m.end()
         if text == "-0":
@@ -247,7 +278,9 @@ class UnevalParser:
                         sval = -0.0
                     else:
                         sval = int(num) if len(num) < 16 else _integer(num)
-                obj[key if key is not None else qkey] = sval
+                key = key if key is not None else qkey
+                if key != "__proto__":  # sets the prototype in JS, it is not a key
+                    obj[key] = sval
                 i = m.end()
                 if delim == "}":
                     return obj, i
@@ -268,7 +301,8 @@ class UnevalParser:
                     key = ""
                 i = m.end()
             v, i = self.value(i, env)
-            obj[key] = v
+            if key != "__proto__":  # `{…,__proto__:null}`: a null-prototype object
+                obj[key] = v
             c = s[i]
             if c in _WS:
                 i = self.ws(i)
@@ -352,16 +386,21 @@ class UnevalParser:
             args, k = self.args(self.expect(k, "("), env)
             if method == "create":
                 return {}, k
-            if method == "assign" and all(isinstance(a, dict) for a in args):
-                merged: dict[str, Any] = {}
-                for part in args:
-                    merged.update(part)
-                return merged, k
+            if method == "assign" and args and all(isinstance(a, dict) for a in args[1:]):
+                target = args[0]
+                if isinstance(target, dict | list):
+                    # The target itself is returned (devalue assigns a sparse array's
+                    # elements as `Object.assign(sparse, {1000: x})`).
+                    for part in args[1:]:
+                        for key, value in part.items():
+                            self.assign(target, key, value, k)
+                    self.check_far(k)
+                    return target, k
             raise self.fail(f"unsupported Object.{method}", i)
         if name == "Array" and nxt == "(":
             args, k = self.args(k + 1, env)
             if len(args) == 1 and type(args[0]) is int and args[0] >= 0:
-                return [None] * args[0], k
+                return [None] * _check_length(args[0], f"at offset {i}"), k
             return args, k
         if nxt == ".":
             method, k2 = self.ident(k + 1)
@@ -441,6 +480,10 @@ class UnevalParser:
                 i = self.expect(i, ",")
         i = self.expect(i + 1, "{")
         body = i
+        hoisted = _VAR_ARGUMENTS.match(s, body) if not params else None
+        if hoisted is not None:
+            # Over 65,534 hoisted values: `function(){var[a,b,…]=arguments[0];…}([…])`.
+            params, body = hoisted.group(1).split(","), hoisted.end()
         i = self.skip_block(i - 1)
         i = self.ws(i)
         if s[i] == ")":  # (function(){…})(args)
@@ -448,10 +491,19 @@ class UnevalParser:
         else:
             args, i = self.args(self.expect(i, "("), env)
             i = self.expect(i, ")")
+        if hoisted is not None:
+            args = args[0] if args and isinstance(args[0], list) else []
         scope = dict(env) if env else {}
         for n, name in enumerate(params):
             scope[name] = args[n] if n < len(args) else None
-        return self.run_body(body, scope), i
+        value = self.run_body(body, scope)
+        self.check_far(i)
+        return value, i
+
+    def check_far(self, i: int) -> None:
+        if self.far:
+            (_, index), _value = next(iter(self.far.items()))
+            raise self.fail(f"array index {index} exceeds the {MAX_ARRAY_LENGTH:,} limit", i)
 
     def skip_block(self, i: int) -> int:
         """The offset just past the '}' matching the '{' at i, skipping strings."""
@@ -511,8 +563,16 @@ class UnevalParser:
                 if s[i] != "}":
                     raise self.fail("expected '}' after the return expression", i)
                 return value
+            if name == "delete":
+                i = self.delete(j, scope)
+                continue
             if name not in scope:
                 raise self.fail(f"assignment to unknown variable {name!r}", i)
+            k = self.ws(j)
+            if s.startswith("=", k) and not s.startswith("==", k):
+                # A reconstruction replacing a placeholder: `b=Object(a)`, `b=new …`.
+                scope[name], i = self.value(self.ws(k + 1), scope)
+                continue
             i = self.statement(scope[name], j, scope)
 
     def statement(self, target: Any, i: int, scope: dict) -> int:
@@ -540,6 +600,28 @@ class UnevalParser:
                 return i
             target = self.get(target, key, i)
 
+    def delete(self, i: int, scope: dict) -> int:
+        """`delete a[i]` or `delete a.key`: a hole in an array, a key gone from an object."""
+        name, i = self.ident(i)
+        if name not in scope:
+            raise self.fail(f"delete on unknown variable {name!r}", i)
+        target = scope[name]
+        i = self.ws(i)
+        if self.s.startswith(".", i):
+            key, i = self.ident(i + 1)
+        else:
+            key, i = self.value(self.ws(self.expect(i, "[")), scope)
+            i = self.expect(i, "]")
+        index = _index(key)
+        if isinstance(target, list) and index is not None:
+            if self.far.pop((id(target), index), _MISSING) is _MISSING and index < len(target):
+                target[index] = None
+        elif isinstance(target, dict):
+            target.pop(key if isinstance(key, str) else _js_key(key), None)
+        else:
+            raise self.fail(f"cannot delete key {key!r} on a {type(target).__name__}", i)
+        return i
+
     def call_method(self, target: Any, method: str, args: list, i: int) -> None:
         if method == "add" and isinstance(target, list) and len(args) == 1:
             target.append(args[0])
@@ -558,9 +640,17 @@ class UnevalParser:
         if isinstance(target, list):
             index = _index(key)
             if index is not None:
+                if index >= MAX_ARRAY_LENGTH:
+                    self.far[(id(target), index)] = value
+                    return
                 if index >= len(target):
                     target.extend([None] * (index + 1 - len(target)))
                 target[index] = value
+                return
+            if key == "length" and type(value) is int and value >= 0:
+                length = _check_length(value, f"at offset {i}")
+                del target[length:]
+                target.extend([None] * (length - len(target)))
                 return
         raise self.fail(f"cannot assign key {key!r} on a {type(target).__name__}", i)
 
@@ -571,6 +661,10 @@ class UnevalParser:
         if isinstance(target, list) and index is not None and index < len(target):
             return target[index]
         raise self.fail(f"no member {key!r} to assign into", i)
+
+
+_MISSING = object()
+_VAR_ARGUMENTS = re.compile(r"var\[([A-Za-z_$][\w$]*(?:,[A-Za-z_$][\w$]*)*)\]=arguments\[0\];")
 
 
 def _js_key(key: Any) -> str:
@@ -605,6 +699,7 @@ def parse_uneval(js: str) -> Any:
 # -- devalue stringify (the node data of …/__data.json) --------------------------------
 
 _SPECIALS: dict[int, Any] = {-1: None, -2: None, -3: math.nan, -4: math.inf, -5: -math.inf}
+_SPARSE = -7  # first element of a sparse array: [-7, length, index, value, …]
 
 
 def parse_stringified(text_or_list: str | bytes | list | int) -> Any:
@@ -670,12 +765,28 @@ class _Hydrator:
         if isinstance(value, list):
             if value and isinstance(value[0], str):
                 return self.typed(index, value)
+            if value and value[0] == _SPARSE and type(value[0]) is int:
+                return self.sparse(index, value)
             arr: list[Any] = []
             done[index] = arr
             arr.extend(self.hydrate(n) for n in value)
             return arr
         done[index] = value
         return value
+
+    def sparse(self, index: int, value: list) -> list:
+        """`[-7, length, i, v, i, v, …]`: a sparse array, holes as None."""
+        length = value[1] if len(value) > 1 else None
+        if type(length) is not int or length < 0 or len(value) % 2:
+            raise DevalueError(f"devalue stringify: bad sparse array at index {index}")
+        arr: list[Any] = [None] * _check_length(length, f"at index {index}")
+        self.done[index] = arr
+        for k in range(2, len(value), 2):
+            slot = value[k]
+            if type(slot) is not int or not 0 <= slot < length:
+                raise DevalueError(f"devalue stringify: sparse index {slot!r} out of range")
+            arr[slot] = self.hydrate(value[k + 1])
+        return arr
 
     def typed(self, index: int, value: list) -> Any:
         """`["Date", iso]`, `["Map", k, v, …]`, `["Set", …]` and devalue's other tags."""
@@ -695,13 +806,16 @@ class _Hydrator:
                     mapping[key] = self.hydrate(value[k + 1])
                 except TypeError:
                     raise DevalueError(f"Map key at index {index} is not hashable") from None
-        elif tag in ("Object", "RegExp", "URL", "URLSearchParams"):
-            done[index] = value[1] if len(value) > 1 else None  # raw primitive payloads
+        elif tag == "Object" and len(value) == 2:
+            # A boxed primitive, `Object(25911)`: its payload is an index, like any value.
+            done[index] = self.hydrate(value[1])
+        elif tag in ("RegExp", "URL", "URLSearchParams"):
+            done[index] = value[1] if len(value) > 1 else None  # raw string payloads
         elif tag == "BigInt":
-            try:
-                done[index] = int(value[1])
-            except (ValueError, TypeError, IndexError):
-                raise DevalueError(f"bad BigInt at index {index}") from None
+            digits = value[1] if len(value) > 1 else None
+            if not isinstance(digits, str) or not re.fullmatch(r"-?\d+", digits, re.ASCII):
+                raise DevalueError(f"bad BigInt at index {index}")
+            done[index] = _bigint(digits, f"at index {index}")
         elif tag == "Promise" and len(value) == 2:
             done[index] = Deferred(self.hydrate(value[1]))
         elif len(value) == 2 and type(value[1]) is int:

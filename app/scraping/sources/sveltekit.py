@@ -163,7 +163,9 @@ def _fetched_body(text: str) -> list[Any]:
 def data_json_values(text: str) -> list[Any]:
     """Every node's data and streamed chunk from a `…/__data.json` answer."""
     out: list[Any] = []
-    lines = [line for line in text.splitlines() if line.strip()]
+    # JSON lines end at "\n" only: str.splitlines() would also split inside a string
+    # holding a raw U+0085, U+2028 or form feed, which JSON allows unescaped.
+    lines = [line for line in text.split("\n") if line.strip()]
     if not lines:
         raise DevalueError("__data.json answer is empty")
     for number, line in enumerate(lines, 1):

@@ -58,7 +58,14 @@ demo: $(VENV)/.runtime
 install:
 	deploy/install.sh $(if $(SERVER_NAME),--server-name $(SERVER_NAME)) $(INSTALL_ARGS)
 
-test: $(VENV)/.dev
+# The real devalue serializer (pinned in tests/js/package-lock.json) for the decoder's
+# differential tests; reinstalled only when the lock file changes.
+JS_TESTS := tests/js
+$(JS_TESTS)/node_modules/.installed: $(JS_TESTS)/package.json $(JS_TESTS)/package-lock.json
+	cd $(JS_TESTS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.dev $(JS_TESTS)/node_modules/.installed
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.dev
@@ -74,4 +81,4 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache instance/*.sqlite3*
+	rm -rf $(VENV) .pytest_cache instance/*.sqlite3* $(JS_TESTS)/node_modules

@@ -577,3 +577,75 @@ def test_nine_thousand_rows_decode_quickly():
     elapsed = time.perf_counter() - started
     assert values[0]["stats"] == rows
     assert elapsed < 2.0, f"9000 hoisted rows took {elapsed:.2f}s"
+
+
+# -- issue 8: forms the real serializer (devalue 5.9.4) writes ---------------------------
+
+
+def test_stringify_boxed_primitive_is_its_value_not_its_index():
+    assert parse_stringified('[{"total_requests":1},["Object",2],25911]') == {
+        "total_requests": 25911
+    }
+    shared = parse_stringified('[[1,1],["Object",2],"s"]')
+    assert shared == ["s", "s"]
+
+
+def test_stringify_sparse_arrays():
+    assert parse_stringified("[[-7,4,3,1],1]") == [None, None, None, 1]
+    wide = parse_stringified("[[-7,1001,1000,1],1]")
+    assert len(wide) == 1001 and wide[1000] == 1 and wide[:1000] == [None] * 1000
+    with pytest.raises(DevalueError, match="exceeds"):
+        parse_stringified("[[-7,4294967295]]")
+    with pytest.raises(DevalueError, match="out of range"):
+        parse_stringified("[[-7,2,5,1],1]")
+
+
+def test_uneval_sparse_arrays():
+    js = (
+        "Object.assign((function(a){a[4294967294]=0;delete a[4294967294];a.length=1001;"
+        "return a}([])),{1000:1})"
+    )
+    wide = parse_uneval(js)
+    assert len(wide) == 1001 and wide[1000] == 1 and wide[0] is None
+    with pytest.raises(DevalueError, match="exceeds"):
+        parse_uneval(js.replace("a.length=1001", "a.length=4294967295"))
+    with pytest.raises(DevalueError, match="index 4294967294 exceeds"):  # never deleted
+        parse_uneval("(function(a){a[4294967294]=0;return a}([]))")
+
+
+def test_uneval_more_hoisted_values_than_function_parameters():
+    js = "(function(){var[a,b]=arguments[0];a.x=1;b.add(a);return [a,b,a]}([{},new Set]))"
+    value = parse_uneval(js)
+    assert value == [{"x": 1}, [{"x": 1}], {"x": 1}]
+    assert value[0] is value[2] and value[1][0] is value[0]
+
+
+def test_uneval_reassigned_placeholders():
+    long = "L" * 130
+    js = f'(function(a,b){{b=Object(a);return {{x:b,y:b,z:a}}}}("{long}"))'
+    assert parse_uneval(js) == {"x": long, "y": long, "z": long}
+
+
+def test_uneval_null_prototype_objects_have_no_proto_key():
+    assert parse_uneval("{a:1,__proto__:null}") == {"a": 1}
+    assert parse_uneval('{"a-b":{c:[]},__proto__:null}') == {"a-b": {"c": []}}
+    assert parse_uneval("{__proto__:null}") == {}
+
+
+def test_data_json_lines_split_on_newline_only():
+    node = {"type": "data", "nodes": [{"type": "data", "data": [{"name": 1}, "a\u0085b\u2028c"]}]}
+    text = json.dumps(node, ensure_ascii=False) + "\n"
+    assert data_json_values(text) == [{"name": "a\u0085b\u2028c"}]
+
+
+@pytest.mark.parametrize(
+    "js", ["Array(1000000000)", "1" * 5001 + "n", "6.n", "1.5e3n"], ids=str.__len__
+)
+def test_absurd_or_invalid_literals_are_devalue_errors(js):
+    with pytest.raises(DevalueError):
+        parse_uneval(js)
+
+
+def test_huge_integer_literal_is_the_nearest_double():
+    assert parse_uneval("1" * 5001) == math.inf
+    assert parse_uneval("1" * 25) == 1.1111111111111111e24

@@ -358,3 +358,45 @@ def test_the_real_fixture_pages_end_to_end(httpserver):
     )
     assert {QWEN, NEMO} <= result.refreshed
     assert result.next_offset == 0  # both visited: wrapped around to the start
+
+
+# -- issue 8: any failure of one page is that page's error -------------------------------
+
+# Real devalue 5.9.4 `uneval` output for a sparse array of length 2**32-1, and inputs that
+# raised MemoryError, ValueError and others in the decoder rather than DevalueError.
+POISON = {
+    "sparse-2**32": "Object.assign((function(a){a[4294967294]=0;delete a[4294967294];"
+    "a.length=4294967295;return a}([])),{})",
+    "bigint-5001-digits": "1" * 5001 + "n",
+    "array-1e9": "Array(1000000000)",
+    "bigint-with-fraction": "6.n",
+}
+
+
+@pytest.mark.parametrize("poison", POISON.values(), ids=POISON.keys())
+def test_a_page_that_cannot_be_decoded_is_that_pages_error(httpserver, poison):
+    httpserver.expect_request("/app").respond_with_data(app_page(IDS), content_type="text/html")
+    bad = render_page(f'[null,{{type:"data",data:{{stats:{poison}}},uses:{{}}}}]')
+    serve_stats(httpserver, IDS[0], bad)
+    for cid in IDS[1:3]:
+        serve_stats(httpserver, cid, stats_page(cid))
+    result = run(httpserver, offset=0, BATCH_SIZE=3)
+    assert result.refreshed == {IDS[1], IDS[2]}
+    assert len(result.errors) == 1 and IDS[0] in result.errors[0]
+    assert result.next_offset == 3
+
+
+def test_an_unexpected_exception_on_one_page_skips_only_that_page(upstream, monkeypatch):
+    from app.scraping.sources import pages
+
+    real = pages.extract_page_data
+
+    def flaky(html: str):
+        if IDS[1] in html and "average_tps" in html:  # its stats page, not /app
+            raise RecursionError("a bug in the decoder")
+        return real(html)
+
+    monkeypatch.setattr(pages, "extract_page_data", flaky)
+    result = run(upstream, offset=0, BATCH_SIZE=3)
+    assert result.refreshed == {IDS[0], IDS[2]}
+    assert len(result.errors) == 1 and "RecursionError: a bug in the decoder" in result.errors[0]

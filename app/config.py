@@ -17,7 +17,10 @@ DEFAULTS: dict[str, object] = {
     # A Retry-After longer than this (seconds) is not waited for: the request fails.
     "HTTP_MAX_RETRY_AFTER": 30,
     "HTTP_MAX_BYTES": 32 * 1024 * 1024,
-    # Wall-clock budget of one scrape run; requests past it are not started.
+    # Hard wall-clock deadline of one request: its retries, their waits and its whole
+    # body (a response trickling in is cut off), in seconds.
+    "HTTP_REQUEST_DEADLINE": 60,
+    # Hard wall-clock budget of one scrape run, requests in flight included (seconds).
     "RUN_BUDGET": 300,
     # How long a second scrape waits for the first before it exits saying so.
     "LOCK_WAIT": 15,

@@ -3,27 +3,50 @@
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
+from urllib3.util.timeout import Timeout
 
 from app.scraping.sources import SourceError
 
 log = logging.getLogger(__name__)
 
 
-class BoundedRetry(Retry):
-    """urllib3 Retry that gives up at once when Retry-After asks for a long wait.
+class DeadlineRetry(Retry):
+    """urllib3 Retry that never waits past the request's deadline.
 
-    Waiting would overrun the run's budget, and retrying early would lengthen the
-    upstream's 429 ban; the next timer run tries again instead.
+    It gives up at once when Retry-After asks for more than `max_retry_after` (waiting
+    would overrun the run, retrying early would lengthen the upstream's 429 ban; the next
+    timer run tries again), and when the wait before the next attempt would end past
+    `deadline` (a time.monotonic() value; None for no deadline).
     """
 
-    max_retry_after: float = 30.0
+    def __init__(
+        self,
+        *args: Any,
+        deadline: float | None = None,
+        max_retry_after: float = 30.0,
+        gave_up: list[str] | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.deadline = deadline
+        self.max_retry_after = max_retry_after
+        # Shared by every copy made for one request: why retrying stopped early, if it
+        # did (urllib3 then hands back the last error answer rather than raising).
+        self.gave_up = [] if gave_up is None else gave_up
+
+    def new(self, **kw: Any) -> Self:
+        kw.setdefault("deadline", self.deadline)
+        kw.setdefault("max_retry_after", self.max_retry_after)
+        kw.setdefault("gave_up", self.gave_up)
+        return super().new(**kw)
 
     def increment(
         self,
@@ -31,16 +54,53 @@ class BoundedRetry(Retry):
         url: str | None = None,
         response: Any = None,
         error: Exception | None = None,
-        **kwargs: Any,
-    ) -> Retry:
-        wait = self.get_retry_after(response) if response is not None else None
-        if wait is not None and wait > self.max_retry_after:
-            raise MaxRetryError(
-                kwargs.get("_pool"),
-                url or "",
-                ResponseError(f"Retry-After of {wait:.0f} s exceeds {self.max_retry_after:.0f} s"),
-            )
-        return super().increment(method, url, response, error, **kwargs)
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Self:
+        asked = self.get_retry_after(response) if response is not None else None
+        if asked is not None and asked > self.max_retry_after:
+            why = f"Retry-After of {asked:.0f} s exceeds {self.max_retry_after:.0f} s"
+            self.gave_up.append(why)
+            raise MaxRetryError(_pool, url or "", ResponseError(why))
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        if self.deadline is not None:
+            # What Retry.sleep() is about to wait: Retry-After if sent, else the backoff.
+            wait = asked if asked is not None else retry.get_backoff_time()
+            if time.monotonic() + wait >= self.deadline:
+                cause = error or (f"HTTP {response.status}" if response is not None else "")
+                self.gave_up.append("the deadline leaves no time for another attempt")
+                raise MaxRetryError(
+                    _pool,
+                    url or "",
+                    ResponseError(f"deadline reached, no time left to retry (last: {cause})"),
+                )
+        return retry
+
+
+class DeadlineTimeout(Timeout):
+    """urllib3 Timeout whose connect and read timeouts never reach past `deadline`.
+
+    urllib3 reads these properties afresh for each attempt (retries included), so a
+    late attempt gets only the time that is left instead of a full HTTP_TIMEOUT.
+    """
+
+    def __init__(self, connect: float, read: float, deadline: float) -> None:
+        super().__init__(connect=connect, read=read)
+        self.deadline = deadline
+
+    def clone(self) -> "DeadlineTimeout":
+        return DeadlineTimeout(self._connect, self._read, self.deadline)  # type: ignore[arg-type]
+
+    def left(self) -> float:
+        return max(0.001, self.deadline - time.monotonic())
+
+    @property
+    def connect_timeout(self) -> float:
+        return min(float(self._connect), self.left())  # type: ignore[arg-type]
+
+    @property
+    def read_timeout(self) -> float:
+        return min(float(self._read), self.left())  # type: ignore[arg-type]
 
 
 def _describe(exc: requests.RequestException) -> str:
@@ -53,24 +113,21 @@ def _describe(exc: requests.RequestException) -> str:
 
 
 class Fetcher:
-    """GETs with a polite delay per host, a response-size cap and a run deadline."""
+    """GETs with a polite delay per host, a response-size cap and two hard deadlines:
+    one per request (HTTP_REQUEST_DEADLINE: its retries, waits and whole body) and one
+    for the run (RUN_BUDGET, from the Fetcher's creation)."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        self.timeout = (
-            float(config["HTTP_CONNECT_TIMEOUT"]),
-            float(config["HTTP_TIMEOUT"]),
-        )
+        self.connect_timeout = float(config["HTTP_CONNECT_TIMEOUT"])
+        self.read_timeout = float(config["HTTP_TIMEOUT"])
         self.delay = float(config["REQUEST_DELAY"])
         self.max_bytes = int(config["HTTP_MAX_BYTES"])
-        self.deadline = time.monotonic() + float(config["RUN_BUDGET"])
+        self.run_budget = float(config["RUN_BUDGET"])
+        self.deadline = time.monotonic() + self.run_budget
+        self.request_budget = float(config["HTTP_REQUEST_DEADLINE"])
         self.requests_made = 0
         self._last_request: dict[str, float] = {}
-        retry_class = type(
-            "ConfiguredRetry",
-            (BoundedRetry,),
-            {"max_retry_after": float(config["HTTP_MAX_RETRY_AFTER"])},
-        )
-        retries = retry_class(
+        self.retries = DeadlineRetry(
             total=int(config["HTTP_RETRIES"]),
             backoff_factor=float(config["HTTP_BACKOFF"]),
             backoff_max=15,
@@ -78,48 +135,94 @@ class Fetcher:
             allowed_methods=frozenset({"GET"}),
             respect_retry_after_header=True,
             raise_on_status=False,
+            max_retry_after=float(config["HTTP_MAX_RETRY_AFTER"]),
         )
         self.session = requests.Session()
         self.session.headers["User-Agent"] = str(config["USER_AGENT"])
-        adapter = HTTPAdapter(max_retries=retries)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.adapter = HTTPAdapter(max_retries=self.retries)
+        self.session.mount("http://", self.adapter)
+        self.session.mount("https://", self.adapter)
 
     def close(self) -> None:
         self.session.close()
 
+    def out_of_time(self) -> bool:
+        """True once the run's budget is spent: no request is started after that."""
+        return time.monotonic() >= self.deadline
+
     def get_bytes(self, url: str, params: Mapping[str, str] | None = None) -> bytes:
         """The body of a 200 answer, or SourceError saying what went wrong and where."""
-        if time.monotonic() > self.deadline:
-            raise SourceError(f"{url}: run time budget exhausted, request not sent")
+        if self.out_of_time():
+            raise SourceError(
+                f"{url}: the run's {self.run_budget:.0f} s budget (RUN_BUDGET) is spent,"
+                " request not sent"
+            )
         host = urlsplit(url).netloc
         self._pause(host)
+        started = time.monotonic()
+        deadline = min(started + self.request_budget, self.deadline)
+        what = (
+            f"the {self.request_budget:.0f} s request deadline (HTTP_REQUEST_DEADLINE)"
+            if deadline < self.deadline
+            else f"the run's {self.run_budget:.0f} s budget (RUN_BUDGET)"
+        )
+        # One request's retries share its deadline: a fresh Retry per request carries it.
+        retries = self.retries.new(deadline=deadline, gave_up=[])
+        self.adapter.max_retries = retries
+        timeout = DeadlineTimeout(self.connect_timeout, self.read_timeout, deadline)
         self.requests_made += 1
         try:
-            with self.session.get(url, params=params, timeout=self.timeout, stream=True) as resp:
+            with self.session.get(url, params=params, timeout=timeout, stream=True) as resp:
                 if resp.status_code != 200:
                     wait = resp.headers.get("Retry-After")
                     hint = f" (Retry-After: {wait})" if wait else ""
+                    if retries.gave_up:
+                        hint += f"; retries stopped: {retries.gave_up[-1]}"
+                        hint += f" ({what})" if "deadline" in retries.gave_up[-1] else ""
                     raise SourceError(f"{resp.url}: HTTP {resp.status_code}{hint}, expected 200")
-                return self._read_capped(resp)
+                return self._read_capped(resp, deadline, what)
         except requests.RequestException as exc:
-            raise SourceError(f"{url}: {_describe(exc)}") from exc
+            late = time.monotonic() >= deadline - 0.01
+            reason = f"{_describe(exc)}" + (f"; stopped by {what}" if late else "")
+            raise SourceError(f"{url}: {reason}") from exc
         finally:
             self._last_request[host] = time.monotonic()
 
     def get_text(self, url: str, params: Mapping[str, str] | None = None) -> str:
         return self.get_bytes(url, params).decode("utf-8", errors="replace")
 
-    def _read_capped(self, resp: requests.Response) -> bytes:
+    def _read_capped(self, resp: requests.Response, deadline: float, what: str) -> bytes:
+        """The whole body, by the deadline and under the size cap.
+
+        Reads with read1(), which returns as soon as any bytes arrive, and checks the
+        clock between reads, so a body trickling in a byte at a time cannot outlast the
+        deadline; each read waits at most the time left.
+        """
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise SourceError(f"{resp.url}: body of {declared} bytes exceeds the cap")
+        raw = resp.raw
         body = bytearray()
-        for chunk in resp.iter_content(chunk_size=65536):
-            body += chunk
-            if len(body) > self.max_bytes:
-                raise SourceError(f"{resp.url}: body exceeds the {self.max_bytes}-byte cap")
-        return bytes(body)
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise SourceError(
+                        f"{resp.url}: body still arriving ({len(body)} bytes) at {what}"
+                    )
+                _limit_wait(raw, min(left, self.read_timeout))
+                chunk = raw.read1(65536, decode_content=True)
+                if not chunk:
+                    return bytes(body)
+                body += chunk
+                if len(body) > self.max_bytes:
+                    raise SourceError(f"{resp.url}: body exceeds the {self.max_bytes}-byte cap")
+        except (Urllib3Error, OSError) as exc:
+            late = time.monotonic() >= deadline - 0.01
+            stop = f"; stopped by {what}" if late else ""
+            raise SourceError(
+                f"{resp.url}: reading the body failed: {type(exc).__name__}: {exc}{stop}"
+            ) from exc
 
     def _pause(self, host: str) -> None:
         """Keep REQUEST_DELAY between the end of one request and the next to a host."""
@@ -128,3 +231,10 @@ class Fetcher:
             wait = self.delay - (time.monotonic() - last)
             if wait > 0:
                 time.sleep(wait)
+
+
+def _limit_wait(raw: Any, seconds: float) -> None:
+    """Make the next socket read of a streamed urllib3 response wait at most `seconds`."""
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(max(0.001, seconds))

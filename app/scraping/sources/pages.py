@@ -239,6 +239,11 @@ def fetch_pages(
             continue
         if fetched >= limit:
             break
+        if fetcher.out_of_time():
+            # RUN_BUDGET spent: the rest of the batch waits for the next run, which
+            # starts where this one stopped (they are not counted as visited).
+            errors.append(f"run time budget spent after {fetched} of {total} stats pages")
+            break
         visited += 1
         fetched += 1
         try:

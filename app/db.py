@@ -139,16 +139,6 @@ def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
     return None if row is None else row["value"]
 
 
-def history_since(conn: sqlite3.Connection, since: str) -> list[DailyRow]:
-    """Stored daily rows from `since` (inclusive) on, for recomputing figures."""
-    rows = conn.execute(
-        "SELECT chute_id, date, requests, input_tokens, output_tokens, tps, ttft"
-        " FROM daily_stats WHERE date >= ?",
-        (since,),
-    )
-    return [DailyRow(**dict(row)) for row in rows]
-
-
 def history_of(conn: sqlite3.Connection, chute_ids: Iterable[str]) -> list[DailyRow]:
     """Every stored daily row of these models (history is small: a row a model a day)."""
     rows = conn.execute(
@@ -176,15 +166,6 @@ def columns_with_data(conn: sqlite3.Connection, chute_ids: Iterable[str]) -> set
         if row is not None:
             found.add(column)
     return found
-
-
-def latest_speed_dates(conn: sqlite3.Connection) -> dict[str, str]:
-    """Each model's most recent stored day with speed data."""
-    rows = conn.execute(
-        "SELECT chute_id, max(date) AS date FROM daily_stats WHERE tps IS NOT NULL"
-        " GROUP BY chute_id"
-    )
-    return {row["chute_id"]: row["date"] for row in rows}
 
 
 def record_run(conn: sqlite3.Connection, run: Mapping[str, Any]) -> int:

@@ -16,6 +16,10 @@ MAX_PLAUSIBLE_COUNT = 10**15
 
 def clean_speed(value: object, limit: float = MAX_PLAUSIBLE_TPS) -> float | None:
     """A positive, finite, plausible number, else None (0/null/NaN/negative = no data)."""
+    # Text such as "55.12" is not read as a number: FORMATS says average_tps/average_ttft
+    # are JSON numbers (or 0/null for no data), so text is a change of format upstream.
+    # The row gets no speed, a stored one is kept (the daily upsert coalesces), and an
+    # answer in which no row has a speed left is drift (app.scraping.drift).
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     number = float(value)

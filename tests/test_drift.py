@@ -219,7 +219,7 @@ def test_rows_without_speed_do_not_shorten_the_window(db_path):
     assert (model["avg_30d"], model["peak_tps"]) == (pytest.approx(65.0), 500.0)
     stored = db.history_of(conn, [A])
     conn.close()
-    expected = model_figures(stored, 100)  # the figures of what is stored, recomputed
+    expected = model_figures(stored, 100, TODAY.isoformat())  # what is stored, recomputed
     assert model["avg_30d"] == pytest.approx(expected.avg_30d)
     assert model["latest_date"] == day[40] == expected.latest_date
 

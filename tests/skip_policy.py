@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 # Tests that drive a real system tool; CI installs every one (.ci/run).
-REAL_SYSTEM_MARKERS = ("browser", "deploy", "systemd")
+REAL_SYSTEM_MARKERS = ("browser", "deploy", "systemd", "node")
 # Debian package -> how to tell it is installed.
 APT_PACKAGES = {
     "chromium": lambda: os.access("/usr/bin/chromium", os.X_OK),
@@ -22,6 +22,7 @@ APT_PACKAGES = {
     "systemd": lambda: shutil.which("systemd-analyze") is not None,
     "sqlite3": lambda: shutil.which("sqlite3") is not None,
     "strace": lambda: shutil.which("strace") is not None,
+    "nodejs": lambda: shutil.which("node") is not None,
 }
 
 

@@ -208,9 +208,7 @@ def describe_storage_error(exc: BaseException, database: str) -> str:
     the message only reaches the log and the exit status.
     """
     text = str(exc) or type(exc).__name__
-    if isinstance(exc, sqlite3.DatabaseError) and (
-        "not a database" in text or "malformed" in text
-    ):
+    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
         return (
             f"database {database} is corrupt ({text}); check it with"
             f" `sqlite3 {database} 'PRAGMA integrity_check'` and restore a backup"

@@ -232,7 +232,8 @@ def test_exception_inside_the_write_rolls_everything_back(
     outcome = run_scrape(scrape_app.config, source="api")
 
     assert outcome.status == "failed"
-    assert "no such table: no_such_table" in outcome.message  # the cause, not a wrapper
+    # Public (recorded) message: the kind; SQLite's words are in the log.
+    assert outcome.message == "database error (OperationalError); details in the scraper's log"
     assert snapshot(db_path) == before
     assert len(scrape_runs(db_path)) == runs_before + 1
 

@@ -153,9 +153,10 @@ def run_scrape(
     try:
         db.init_db(database)
     except (OSError, sqlite3.Error) as exc:
-        outcome = RunOutcome("failed", describe_storage_error(exc, database), source=source)
-        log.error("%s", outcome.message)
-        return outcome  # the database cannot take a record; the log and exit code tell
+        message = describe_storage_error(exc, database, public=False)
+        log.error("%s", message)
+        # The database cannot take a record: the log and the exit status tell.
+        return RunOutcome("failed", message, source=source)
     if source not in SOURCES:
         outcome = RunOutcome("failed", f"unknown source {source!r}: use one of {SOURCES}")
         _record_alone(database, started_at, outcome)
@@ -169,7 +170,9 @@ def run_scrape(
                 if outcome.status != "failed" or outcome.recorded:
                     return outcome
     except OSError as exc:  # the lock file beside the database cannot be opened
-        outcome = RunOutcome("failed", describe_storage_error(exc, database), source=source)
+        log.error("%s", describe_storage_error(exc, database + ".lock", public=False))
+        message = describe_storage_error(exc, database, public=True)
+        outcome = RunOutcome("failed", message, source=source)
     _record_alone(database, started_at, outcome)
     return outcome
 
@@ -186,8 +189,12 @@ def _guarded_run(
     try:
         return _locked_run(config, database, source, fetch_all, progress, started_at)
     except (sqlite3.Error, OSError) as exc:
-        log.exception("scrape failed on storage")
-        return RunOutcome("failed", describe_storage_error(exc, database), source=source)
+        # One line, no traceback: the cause is known, and it is not a bug.
+        log.error(
+            "scrape failed on storage: %s", describe_storage_error(exc, database, public=False)
+        )
+        message = describe_storage_error(exc, database, public=True)
+        return RunOutcome("failed", message, source=source)
     except Exception as exc:  # a bug must still end as a recorded, failed run
         # The traceback and exception text go to the log; the recorded message is
         # public (/api/health, the page), so it names only the kind.
@@ -199,28 +206,32 @@ def _guarded_run(
         )
 
 
-def describe_storage_error(exc: BaseException, database: str) -> str:
-    """One line for a database or file error, the cause first and what to do about it.
+def describe_storage_error(exc: BaseException, database: str, *, public: bool) -> str:
+    """One line for a database or file error: the cause first, then what to do.
 
-    Errors that leave the database usable enough to record the run (disk full, a failed
-    statement) are described without the file's path: that message is public
-    (/api/health). The path is named when the database cannot be used at all, since then
-    the message only reaches the log and the exit status.
+    A public line (recorded in scrape_runs, hence shown by /api/health and the page) is a
+    fixed phrase per kind of failure, never the exception's own text or the file's path;
+    the log has those. A line that only reaches the log and the exit status (the database
+    cannot be used at all) also names the file and SQLite's words.
     """
     text = str(exc) or type(exc).__name__
-    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
-        return (
-            f"database {database} is corrupt ({text}); check it with"
-            f" `sqlite3 {database} 'PRAGMA integrity_check'` and restore a backup"
-        )
+    kind = type(exc).__name__
+    detail = f" ({database}: {text})" if not public else "; details in the scraper's log"
     if "disk is full" in text or "No space left" in text:
-        return f"{text}: the scrape could not be stored; free disk space"
-    if isinstance(exc, OSError) or "readonly" in text or "unable to open" in text:
+        return f"database or disk is full: the scrape could not be stored; free disk space{detail}"
+    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
+        target = "database" if public else database
         return (
-            f"cannot open the database {database} ({text}); check that the file and its"
-            " directory exist and are readable and writable by this user"
+            f"database is corrupt ({kind}); check it with"
+            f" `sqlite3 {target} 'PRAGMA integrity_check'` and restore a backup{detail}"
         )
-    return f"database error ({type(exc).__name__}): {text}"
+    if isinstance(exc, OSError) or "readonly" in text or "unable to open" in text:
+        target = "the database" if public else f"the database {database}"
+        return (
+            f"cannot open {target} ({kind}); check that the file and its directory exist"
+            f" and are readable and writable by this user{detail}"
+        )
+    return f"database error ({kind}){detail}"
 
 
 def _locked_run(
@@ -344,7 +355,7 @@ def _record_alone(database: str, started_at: str, outcome: RunOutcome) -> None:
         finally:
             conn.close()
     except (sqlite3.Error, OSError) as exc:
-        reason = describe_storage_error(exc, database)
+        reason = describe_storage_error(exc, database, public=False)
         log.error("could not record the run in scrape_runs: %s", reason)
 
 

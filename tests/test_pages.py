@@ -13,12 +13,14 @@ from app.scraping.sources import SourceError
 from app.scraping.sources.devalue import DevalueError
 from app.scraping.sources.http import Fetcher
 from app.scraping.sources.pages import (
+    catalogue_from_values,
     fetch_pages,
     parse_catalogue,
     parse_data_json,
     parse_stats_page,
     parse_stats_rows,
 )
+from app.scraping.sources.sveltekit import extract_page_data
 from app.scraping.stats import daily_row_from_raw
 from tests.conftest import fixture_text
 from tests.upstream import render_app_page, render_data_json, render_page, render_stats_page
@@ -400,3 +402,16 @@ def test_an_unexpected_exception_on_one_page_skips_only_that_page(upstream, monk
     result = run(upstream, offset=0, BATCH_SIZE=3)
     assert result.refreshed == {IDS[0], IDS[2]}
     assert len(result.errors) == 1 and "RecursionError: a bug in the decoder" in result.errors[0]
+
+
+def test_catalogue_skips_chute_ids_that_are_not_uuids_and_cleans_names():
+    good = "b048fe26-0352-5c46-acf7-335e527e7f3d"
+    items = [
+        chute("../../api/health"),  # would become /app/chute/../../api/health
+        {**chute(good), "name": "org/\u202eevil\u0000name"},
+    ]
+    errors: list[str] = []
+    page, _ = render_app_page({"items": items})
+    entries = catalogue_from_values(extract_page_data(page), errors)
+    assert [(e.chute_id, e.name) for e in entries] == [(good, "org/evilname")]
+    assert len(errors) == 1 and "../../api/health" in errors[0]

@@ -90,3 +90,17 @@ CREATE TABLE IF NOT EXISTS daily_capacity (
     rate_limited          REAL,
     PRIMARY KEY (chute_id, date)
 ) WITHOUT ROWID;
+-- What changed, derived by the scraper in the same transaction as the data that caused it
+-- (SPEC §6): kept forever. `key` makes each announcement happen once, whatever re-runs.
+CREATE TABLE IF NOT EXISTS events (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind     TEXT NOT NULL,
+    chute_id TEXT,                    -- NULL for the site-wide first-scrape summary
+    name     TEXT,
+    at       TEXT NOT NULL,           -- UTC ISO-8601, the run that found it
+    summary  TEXT NOT NULL,           -- one human line with the numbers
+    detail   TEXT NOT NULL DEFAULT '{}',   -- JSON object: the numbers
+    key      TEXT NOT NULL UNIQUE
+);
+
+CREATE INDEX IF NOT EXISTS events_by_model ON events (chute_id, id);

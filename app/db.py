@@ -4,7 +4,7 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import quote
@@ -227,8 +227,13 @@ def store_scrape(
     refreshed: set[str],
     next_offset: int | None,
     capacity: db_capacity.CapacityUpdate | None = None,
+    derive: Callable[[sqlite3.Connection], Any] | None = None,
 ) -> int:
-    """Write a whole run in one transaction: all of it lands, or none of it."""
+    """Write a whole run in one transaction: all of it lands, or none of it.
+
+    `derive` runs last, inside the transaction, on the state the run leaves: the events
+    it stores commit or roll back with the data that caused them.
+    """
     now = run["finished_at"]
     with _transaction(conn):
         ids = []
@@ -250,6 +255,8 @@ def store_scrape(
             _set_offset(conn, next_offset)
         if capacity is not None:
             db_capacity.write(conn, capacity)
+        if derive is not None:
+            derive(conn)
         run_id = record_run(conn, run)
     return run_id
 

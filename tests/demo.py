@@ -22,6 +22,8 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from tests.demo_history import run_back_story, stand_in_args
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Capacity history: the stand-in serves a snapshot 12 h later on each request, starting
 # CAPACITY_DAYS ago, so the scrapes before the real one fill the daily rate-limited charts.
@@ -90,6 +92,19 @@ def fill_capacity_history(env: dict[str, str]) -> None:
     subprocess.run([str(BIN / "python"), "-c", code], cwd=ROOT, env=env, check=False)
 
 
+def demo_env(url: str, database: str) -> dict[str, str]:
+    """The environment of the demo's scrapes and site: every chutes.ai URL at the stand-in."""
+    return {
+        **os.environ,
+        "LEADERBOARD_API_URL": url,
+        "LEADERBOARD_LLM_URL": url,
+        "LEADERBOARD_WEB_URL": url,
+        "LEADERBOARD_DATABASE": database,
+        "LEADERBOARD_REQUEST_DELAY": "0",  # the stand-in is local; no need to be polite
+        "LEADERBOARD_DEMO": "1",
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo; returns the site's exit status."""
     parser = argparse.ArgumentParser(
@@ -108,36 +123,37 @@ def main(argv: list[str] | None = None) -> int:
     (ROOT / "instance").mkdir(exist_ok=True)
     log_path = ROOT / "instance" / "demo-upstream.log"
     first_snapshot = datetime.now(UTC) - timedelta(days=CAPACITY_DAYS)
-    stand_in_args = [
+    capacity_args = [
         "--snapshots-from",
         first_snapshot.replace(tzinfo=None).isoformat(),
         "--snapshot-step",
         str(SNAPSHOT_STEP.total_seconds()),
         "--vary-capacity",
-        "--shift-to-today",
-        "--synthetic",
-        str(args.synthetic),
-        "--page-form",
-        args.page_form,
     ]
-    with spawned_upstream(stand_in_args, log_path) as url:
+    fresh = not (ROOT / args.database).exists()
+
+    def scrape_from(url: str) -> subprocess.CompletedProcess:
+        command = [str(BIN / "python"), "scrape.py", "--all", "--source", args.source]
+        return subprocess.run(command, cwd=ROOT, env=demo_env(url, args.database))
+
+    cli = capacity_args + stand_in_args(args.synthetic, args.page_form)
+    with spawned_upstream(cli, log_path) as url:
         print(f"demo: chutes.ai stand-in at {url} (request log: {log_path})", flush=True)
-        env = {
-            **os.environ,
-            "LEADERBOARD_API_URL": url,
-            "LEADERBOARD_LLM_URL": url,
-            "LEADERBOARD_WEB_URL": url,
-            "LEADERBOARD_DATABASE": args.database,
-            "LEADERBOARD_REQUEST_DELAY": "0",  # the stand-in is local; no need to be polite
-            "LEADERBOARD_DEMO": "1",
-        }
+        env = demo_env(url, args.database)
         subprocess.run(
             [str(BIN / "flask"), "--app", "app", "init-db"], cwd=ROOT, env=env, check=True
         )
+        if fresh:
+            print("demo: a first scrape of an earlier catalogue, for events to show", flush=True)
+            run_back_story(
+                scrape_from,
+                synthetic=args.synthetic,
+                today=datetime.now(UTC).date(),
+                page_form=args.page_form,
+                snapshot_at=first_snapshot - SNAPSHOT_STEP,
+            )
         fill_capacity_history(env)
-        scrape = subprocess.run(
-            [str(BIN / "python"), "scrape.py", "--all", "--source", args.source], cwd=ROOT, env=env
-        )
+        scrape = scrape_from(url)
         if scrape.returncode != 0:
             # Like `make dev`: a failed scrape is reported but the site still comes up.
             print(f"demo: scrape.py exited with {scrape.returncode}; serving anyway", flush=True)

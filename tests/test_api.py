@@ -238,6 +238,7 @@ def test_model_detail_with_history_oldest_first(client, seeded):
     ranked = {m["chute_id"]: m for m in get_json(client, "/api/models")}
     detail = get_json(client, "/api/models/mid")
     history = detail.pop("history")
+    assert detail.pop("events") == []  # seeded without the scraper: nothing announced
     assert detail == ranked["mid"]
     assert [row["date"] for row in history] == sorted(row["date"] for row in history)
     assert len(history) == 2
@@ -540,6 +541,7 @@ def test_openapi_document(client, seeded):
         "/api/models",
         "/api/models.csv",
         "/api/models/{chute_id}",
+        "/api/events",
         "/api/health",
         "/api/openapi.json",
     }

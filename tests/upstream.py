@@ -14,9 +14,9 @@ real serializer would print (checked byte for byte against the fixtures in
 `tests/fixtures/chutes/`). Fault knobs (`UpstreamApp.faults`) imitate a misbehaving upstream.
 
 CLI: `python -m tests.upstream --port 8765 [--synthetic N] [--no-fixtures]
-[--page-form inline|hoisted|streamed|legacy] [--shift-to-today] [--snapshots-from ISO
---snapshot-step S --vary-capacity]` (the capacity snapshots' clock: see
-`tests/upstream_capacity.py`).
+[--page-form inline|hoisted|streamed|legacy] [--shift-to-today] [--faster-last-week N]
+[--snapshots-from ISO --snapshot-step S --vary-capacity]` (the capacity snapshots' clock:
+see `tests/upstream_capacity.py`).
 """
 
 from __future__ import annotations
@@ -702,6 +702,29 @@ class Dataset:
         `[private]`/`[unknown]` rows and non-LLM chutes with zero tokens, like the real API.
         """
         return _synthetic(n_models, days, today or datetime.now(UTC).date(), seed)
+
+
+def with_faster_week(
+    dataset: Dataset, count: int, today: date, factor: float = 1.4
+) -> tuple[Dataset, list[str]]:
+    """`count` catalogue models made `factor` times faster over the 7 complete days ending
+    yesterday (a week-on-week speed change); only models with speed and at least 100
+    requests on each of the 14 days before today are picked. Returns their chute_ids."""
+    days = {(today - timedelta(days=back)).isoformat() for back in range(1, 15)}
+    recent = {(today - timedelta(days=back)).isoformat() for back in range(1, 8)}
+    covered: dict[str, set[str]] = {}
+    for row in dataset.rows:
+        if row["date"] in days and row["average_tps"] and row["total_requests"] >= 100:
+            covered.setdefault(row["chute_id"], set()).add(row["date"])
+    picked = [m["chute_id"] for m in dataset.models if covered.get(m["chute_id"]) == days]
+    picked = picked[:count]
+    rows = [
+        {**row, "average_tps": row["average_tps"] * factor}
+        if row["chute_id"] in picked and row["date"] in recent and row["average_tps"]
+        else row
+        for row in dataset.rows
+    ]
+    return Dataset(dataset.models, dataset.chutes, rows, dataset.cord_refs), picked
 
 
 def _needs_sort(rows: list[dict[str, Any]]) -> bool:
@@ -1545,6 +1568,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--faster-last-week",
+        type=int,
+        default=0,
+        metavar="N",
+        help="make N models 40%% faster over the last 7 complete days (a speed change)",
+    )
+    parser.add_argument(
         "--snapshots-from",
         metavar="ISO",
         help="first /chutes/utilization timestamp (UTC); default: the clock at each request",
@@ -1566,6 +1596,8 @@ def main(argv: list[str] | None = None) -> None:
     if not parts:
         parser.error("--no-fixtures needs --synthetic N")
     dataset = parts[0] if len(parts) == 1 else parts[0].extend(parts[1])
+    if args.faster_last_week:
+        dataset, _ = with_faster_week(dataset, args.faster_last_week, today)
 
     app = make_upstream_app(dataset, args.page_form)
     app.utilization = UtilizationFeed(

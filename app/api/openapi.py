@@ -3,9 +3,10 @@
 from functools import cache
 from typing import Any
 
-from app.api.params import MAX_LIMIT, MAX_QUERY_LENGTH
-from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS
+from app.api.params import DEFAULT_EVENTS, MAX_EVENTS, MAX_LIMIT, MAX_QUERY_LENGTH
+from app.api.serialise import EVENT_FIELDS, HISTORY_FIELDS, MODEL_FIELDS
 from app.ranking import DEFAULT_SORT, OFTEN_RATE_LIMITED_SHARE, ORDERS, SORTS
+from app.scraping.event_types import KINDS
 
 MAX_CHUTE_ID_LENGTH = 200
 
@@ -112,6 +113,50 @@ RUN_SCHEMA = {
     },
 }
 
+EVENT_SCHEMA = {
+    "type": "object",
+    "required": list(EVENT_FIELDS),
+    "properties": {
+        "id": {"type": "integer", "description": "Stable; higher is newer."},
+        "kind": {
+            "type": "string",
+            "enum": list(KINDS),
+            "description": (
+                "tracking_started: the first scrape (chute_id null). speed_change: the"
+                " request-weighted TPS of the 7 complete UTC days ending yesterday differs"
+                " by 20% or more from the 7 before (both with at least 7 x MIN_REQUESTS"
+                " requests). rate_limited / rate_limited_cleared: rate_limited_24h crossed 0.2."
+            ),
+        },
+        "chute_id": _nullable("string"),
+        "name": _nullable("string", description="The model's name when it happened."),
+        "at": {"type": "string", "format": "date-time", "description": "UTC, when found."},
+        "summary": {"type": "string", "description": "One human line with the numbers."},
+        "detail": {"type": "object", "description": "The numbers (tok/s, shares 0-1)."},
+    },
+}
+EVENT_PARAMETERS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": "At most this many events, newest first.",
+        "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_EVENTS,
+            "default": DEFAULT_EVENTS,
+        },
+    },
+    {
+        "name": "chute_id",
+        "in": "query",
+        "required": False,
+        "description": "Only this model's events.",
+        "schema": {"type": "string", "maxLength": MAX_CHUTE_ID_LENGTH},
+    },
+]
+
 LIST_PARAMETERS = [
     {
         "name": "sort",
@@ -216,7 +261,7 @@ def document() -> dict:
             "/api/models/{chute_id}": {
                 "get": {
                     "operationId": "getModel",
-                    "summary": "One model with its daily history, oldest day first.",
+                    "summary": "One model with its daily history (oldest day first) and events.",
                     "parameters": [
                         {
                             "name": "chute_id",
@@ -235,6 +280,23 @@ def document() -> dict:
                         ),
                         "304": NOT_MODIFIED,
                         "404": _error("No model with this chute_id."),
+                    },
+                }
+            },
+            "/api/events": {
+                "get": {
+                    "operationId": "listEvents",
+                    "summary": "What changed (the Atom feed's events), newest first.",
+                    "parameters": EVENT_PARAMETERS,
+                    "responses": {
+                        "200": _ok(
+                            "Events.",
+                            _json_of(
+                                {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}
+                            ),
+                        ),
+                        "304": NOT_MODIFIED,
+                        "400": _error("An invalid query parameter (named in the body)."),
                     },
                 }
             },
@@ -299,16 +361,22 @@ def document() -> dict:
                         {"$ref": "#/components/schemas/Model"},
                         {
                             "type": "object",
-                            "required": ["history"],
+                            "required": ["history", "events"],
                             "properties": {
                                 "history": {
                                     "type": "array",
                                     "items": {"$ref": "#/components/schemas/DailyRow"},
-                                }
+                                },
+                                "events": {
+                                    "type": "array",
+                                    "description": "The model's events, newest first.",
+                                    "items": {"$ref": "#/components/schemas/Event"},
+                                },
                             },
                         },
                     ]
                 },
+                "Event": EVENT_SCHEMA,
                 "Run": RUN_SCHEMA,
                 "Health": {
                     "type": "object",
@@ -362,7 +430,7 @@ def document() -> dict:
                         "status": {"type": "integer"},
                         "parameter": {
                             "type": "string",
-                            "enum": ["sort", "order", "q", "limit"],
+                            "enum": ["sort", "order", "q", "limit", "chute_id"],
                         },
                     },
                 },

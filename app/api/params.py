@@ -10,6 +10,9 @@ from app.cache import query_key
 from app.ranking import DEFAULT_SORT, ORDERS, SORTS
 
 MAX_LIMIT = 1000
+# /api/events: how many events by default, and at most.
+DEFAULT_EVENTS = 50
+MAX_EVENTS = 500
 MAX_QUERY_LENGTH = 200
 # Longest value accepted for the other parameters (all short words or numbers).
 MAX_VALUE_LENGTH = 20
@@ -56,6 +59,22 @@ def _single(args: MultiDict, name: str, max_length: int) -> str | None:
     return values[0]
 
 
+def parse_limit(args: MultiDict, maximum: int) -> int | None:
+    """`limit` as a whole number from 1 to `maximum`, None when absent; raises ParamError."""
+    text = _single(args, "limit", MAX_VALUE_LENGTH)
+    if text is None:
+        return None
+    # Digits only: int() alone would also take " 5", "+5" and "1_0".
+    if not (text.isascii() and text.isdigit()) or not (1 <= int(text) <= maximum):
+        raise ParamError("limit", f"Parameter 'limit' must be a whole number from 1 to {maximum}.")
+    return int(text)
+
+
+def single_value(args: MultiDict, name: str, max_length: int) -> str | None:
+    """The one value of parameter `name` (None when absent); raises ParamError."""
+    return _single(args, name, max_length)
+
+
 def parse_list_params(args: Mapping[str, str]) -> ListParams:
     """Validated sort/order/q/limit; raises ParamError. Unknown parameters are ignored,
     so cache busters and tracking tags (utm_*) don't break shared links."""
@@ -68,17 +87,7 @@ def parse_list_params(args: Mapping[str, str]) -> ListParams:
     if order is not None and order not in ORDERS:
         raise ParamError("order", f"Parameter 'order' must be one of: {', '.join(ORDERS)}.")
     q = _single(args, "q", MAX_QUERY_LENGTH)
-    limit_text = _single(args, "limit", MAX_VALUE_LENGTH)
-    limit = None
-    if limit_text is not None:
-        # Digits only: int() alone would also take " 5", "+5" and "1_0".
-        if not (limit_text.isascii() and limit_text.isdigit()) or not (
-            1 <= int(limit_text) <= MAX_LIMIT
-        ):
-            raise ParamError(
-                "limit", f"Parameter 'limit' must be a whole number from 1 to {MAX_LIMIT}."
-            )
-        limit = int(limit_text)
+    limit = parse_limit(args, MAX_LIMIT)
     return ListParams(
         sort=sort or DEFAULT_SORT,
         order=order,

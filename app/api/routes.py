@@ -6,12 +6,12 @@ from functools import cache as cache_once
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from app import db, db_capacity
+from app import db, db_capacity, event_store
 from app.api.bodies import Body, cached_body, conditional_response, make_body
 from app.api.health import health_payload, unavailable_payload
 from app.api.openapi import MAX_CHUTE_ID_LENGTH, document
 from app.api.params import ListParams, parse_list_params
-from app.api.serialise import csv_body, history_object, json_body, model_object
+from app.api.serialise import csv_body, event_object, history_object, json_body, model_object
 from app.cache import cache, data_version
 from app.errors import UNAVAILABLE, log_database_error
 from app.ranking import filter_models, rank_models
@@ -23,6 +23,8 @@ CSV_FILENAME = "chutes-tps-leaderboard.csv"
 # Health is polled by monitors and must notice failed runs, which don't bump the
 # data version: its facts are shared per version but only for a few seconds.
 HEALTH_FACTS_SECONDS = 10
+# A model's events in its detail object, newest first (a model has a handful a year).
+MODEL_EVENTS = 500
 
 
 def _get(rule: str):
@@ -39,7 +41,7 @@ def _ranked(conn, params: ListParams) -> list[dict]:
     )
 
 
-def _last_good_finished(conn) -> str | None:
+def last_good_finished(conn) -> str | None:
     run = db.last_run(conn, good_only=True)
     return run["finished_at"] if run else None
 
@@ -50,8 +52,8 @@ def _table_body(params: ListParams, fmt: str) -> Body:
     rows = filter_models(_ranked(conn, params), params.q)[: params.limit]
     objects = [model_object(m) for m in rows]
     if fmt == "csv":
-        return make_body(csv_body(objects), "text/csv", _last_good_finished(conn))
-    return make_body(json_body(objects), JSON, _last_good_finished(conn))
+        return make_body(csv_body(objects), "text/csv", last_good_finished(conn))
+    return make_body(json_body(objects), JSON, last_good_finished(conn))
 
 
 def _model_body(chute_id: str) -> Body:
@@ -66,7 +68,10 @@ def _model_body(chute_id: str) -> Body:
         model = {**_ranked_alone(stored), "rank": None}
     obj = model_object(model)
     obj["history"] = [history_object(row) for row in db.model_history(conn, chute_id)]
-    return make_body(json_body(obj), JSON, _last_good_finished(conn))
+    obj["events"] = [
+        event_object(e) for e in event_store.recent_events(conn, MODEL_EVENTS, chute_id)
+    ]
+    return make_body(json_body(obj), JSON, last_good_finished(conn))
 
 
 def _ranked_alone(model: dict) -> dict:

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from app import db
+from app import db, event_store
 from app.config import SOURCES
 from app.db_capacity import CapacityUpdate
 from app.rows import DailyRow
+from app.scraping.announce import Announcer
 from app.scraping.capacity_update import capacity_for_run
 from app.scraping.sources import SourceError, SourceResult
 from app.scraping.sources.api import fetch_api
@@ -316,6 +317,14 @@ def _store(
         message += f"; {len(result.errors)} errors: " + " | ".join(result.errors)
     outcome = RunOutcome(status, message, result.source, len(refreshed), result.errors)
     run = _run_row(started_at, outcome)
+    announcer = Announcer(
+        listed_before=event_store.active_ids(conn),
+        listed_now=known,
+        first_scrape=not event_store.any_events(conn),
+        at=run["finished_at"],
+        today=today,
+        min_requests=int(config["MIN_REQUESTS"]),
+    )
     run_id = db.store_scrape(
         conn,
         run=run,
@@ -325,8 +334,11 @@ def _store(
         refreshed=refreshed,
         next_offset=result.next_offset,
         capacity=capacity,
+        derive=announcer,
     )
     db.bump_data_version(database, run_id)
+    for event in announcer.announced:
+        log.info("event %s: %s", event.kind, event.summary)
     return outcome
 
 

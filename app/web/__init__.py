@@ -3,7 +3,7 @@
 Importing the page modules registers their routes on the blueprint.
 """
 
-from app.web import board, compare, model_page, views
+from app.web import badge, board, compare, feed, model_page, views
 from app.web.blueprint import bp
 
-__all__ = ["board", "bp", "compare", "model_page", "views"]
+__all__ = ["badge", "board", "bp", "compare", "feed", "model_page", "views"]

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 Series = Sequence[tuple[str, float | None]]
+# An event to mark on a chart: (UTC day, short label, full title).
+Mark = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,15 @@ class Tick:
 
 
 @dataclass(frozen=True)
+class Marker:
+    """A vertical rule at x with a short label; the title says what happened."""
+
+    x: float
+    label: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Sparkline:
     width: int
     height: int
@@ -57,6 +68,7 @@ class Chart:
     bars: list[Bar] = field(default_factory=list)
     y_ticks: list[Tick] = field(default_factory=list)
     x_ticks: list[Tick] = field(default_factory=list)
+    markers: list[Marker] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -172,9 +184,28 @@ def _label(ordinal: int) -> str:
     return f"{day:%b} {day.day}"
 
 
+def place_markers(
+    marks: Sequence[Mark], first: str, last: str, x_of: Callable[[int], float]
+) -> list[Marker]:
+    """One marker per day, oldest first. A day outside the charted days is drawn at the
+    nearer edge (an event announced today about data up to yesterday still shows); the
+    title keeps the real day. Marks on one day share a rule: "first label +N"."""
+    by_day: dict[str, list[Mark]] = {}
+    for mark in sorted(marks):
+        day = min(max(mark[0], first), last)
+        by_day.setdefault(day, []).append(mark)
+    markers = []
+    for day, group in sorted(by_day.items()):
+        label = group[0][1] + (f" +{len(group) - 1}" if len(group) > 1 else "")
+        title = "; ".join(f"{_label(_ordinal(d))}: {text}" for d, _, text in group)
+        markers.append(Marker(x_of(_ordinal(day)), label, title))
+    return markers
+
+
 def chart(
     series: Series,
     *,
+    marks: Sequence[Mark] = (),
     kind: str = "line",
     value_format: Callable[[float], str] = str,
     tick_format: Callable[[float], str] | None = None,
@@ -203,6 +234,7 @@ def chart(
     tick_format = tick_format or value_format
     y_ticks = [Tick(y_of(t), tick_format(t)) for t in ticks]
     x_ticks = _x_ticks(days, x_of)
+    markers = place_markers(marks, days[0], days[-1], x_of)
 
     def title(day: str, value: float) -> str:
         return f"{_label(_ordinal(day))}: {value_format(value)}"
@@ -221,10 +253,23 @@ def chart(
             )
             for d, v in data
         ]
-        return Chart(width, height, left, top, right, bottom, [], [], bars, y_ticks, x_ticks)
+        return Chart(
+            width, height, left, top, right, bottom, [], [], bars, y_ticks, x_ticks, markers
+        )
 
     runs = segments(sorted(series), lambda o, v: (x_of(o), y_of(v)))
     points = [Point(x_of(_ordinal(d)), y_of(v), title(d, v)) for d, v in data]
     return Chart(
-        width, height, left, top, right, bottom, [path_data(runs)], points, [], y_ticks, x_ticks
+        width,
+        height,
+        left,
+        top,
+        right,
+        bottom,
+        [path_data(runs)],
+        points,
+        [],
+        y_ticks,
+        x_ticks,
+        markers,
     )

@@ -1,11 +1,15 @@
 """One model's page: its figures, charts and daily history."""
 
-from datetime import UTC, datetime
+import contextlib
+from datetime import UTC, date, datetime, timedelta
 
-from flask import Response, abort, current_app, render_template
+from flask import Response, abort, current_app, render_template, url_for
+from markupsafe import escape
 
-from app import db
+from app import db, event_store
+from app.api.serialise import event_object
 from app.ranking import OFTEN_RATE_LIMITED_SHARE, rank_models
+from app.scraping.speed_shift import WINDOW_DAYS
 from app.web import charts, formatting
 from app.web.blueprint import bp
 from app.web.capacity_view import compare_partner, rate_limited_chart
@@ -14,7 +18,8 @@ from app.web.rendering import Page, freshness, seconds_to_midnight, serve_cached
 
 @bp.get("/models/<chute_id>")
 def model(chute_id: str) -> Response:
-    return serve_cached(lambda: render_model(chute_id))
+    # The embed code holds absolute URLs: cached per host.
+    return serve_cached(lambda: render_model(chute_id), vary_on_host=True)
 
 
 def render_model(chute_id: str) -> Page:
@@ -30,18 +35,25 @@ def render_model(chute_id: str) -> Page:
         [found], min_requests=current_app.config["MIN_REQUESTS"], today=now.date().isoformat()
     )[0]
     history = db.model_history(conn, chute_id)
+    events = [event_object(e) for e in event_store.recent_events(conn, MAX_EVENTS, chute_id)]
+    marks = [event_mark(e) for e in events]
     tps_series = [(h["date"], h["tps"]) for h in history]
     charts_ = {
         "tps": charts.chart(
-            tps_series, value_format=lambda v: f"{formatting.tps(v)} tok/s", tick_format=_tick
+            tps_series,
+            marks=marks,
+            value_format=lambda v: f"{formatting.tps(v)} tok/s",
+            tick_format=_tick,
         ),
         "ttft": charts.chart(
             [(h["date"], h["ttft"]) for h in history],
+            marks=marks,
             value_format=formatting.seconds,
             tick_format=_tick,
         ),
         "requests": charts.chart(
             [(h["date"], h["requests"]) for h in history],
+            marks=marks,
             kind="bar",
             value_format=lambda v: f"{formatting.count(v)} requests",
             tick_format=formatting.compact,
@@ -61,10 +73,51 @@ def render_model(chute_id: str) -> Page:
         often_share=OFTEN_RATE_LIMITED_SHARE,
         history=list(reversed(history)),
         charts=charts_,
+        events=events,
+        embed=embed_code(chute_id, found["name"]),
         last_updated=found.get("scraped_at"),
         fresh=fresh,
     )
     return html, min(fresh["holds_for"], seconds_to_midnight(now))
+
+
+MAX_EVENTS = 200
+# Chart labels by event kind: a word or the speed change's percentage.
+MARK_LABELS = {
+    "model_added": "added",
+    "model_removed": "removed",
+    "rate_limited": "rate-limited",
+    "rate_limited_cleared": "cleared",
+}
+
+
+def event_mark(event: dict) -> charts.Mark:
+    """An API event object as a chart mark: (UTC day, short label, summary).
+
+    Marked on the day it was found, except a speed change: on the first day of the first
+    week that differed, where the shift shows on the chart.
+    """
+    day = event["at"][:10]
+    label = MARK_LABELS.get(event["kind"], event["kind"])
+    detail = event["detail"]
+    if event["kind"] == "speed_change" and isinstance(detail.get("change"), int | float):
+        label = f"{detail['change']:+.0%}"
+        with contextlib.suppress(TypeError, ValueError):
+            since = date.fromisoformat(detail.get("since"))
+            day = (since - timedelta(days=WINDOW_DAYS - 1)).isoformat()
+    return (day, label, event["summary"])
+
+
+def embed_code(chute_id: str, name: str) -> dict[str, str]:
+    """Copy-ready Markdown and HTML for the model's badge, with absolute URLs."""
+    page = url_for("views.model", chute_id=chute_id, _external=True)
+    badge = url_for("views.model_badge", chute_id=chute_id, _external=True)
+    return {
+        "badge": url_for("views.model_badge", chute_id=chute_id),
+        "markdown": f"[![chutes TPS]({badge})]({page})",
+        "html": f'<a href="{escape(page)}"><img src="{escape(badge)}"'
+        f' alt="chutes TPS of {escape(name)}" height="20"></a>',
+    }
 
 
 def _tick(value: float) -> str:

@@ -3,26 +3,29 @@
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from flask import Response, current_app, make_response
+from flask import Response, current_app, make_response, request
 from werkzeug.http import generate_etag
 
 from app import db
-from app.cache import cache, make_conditional, versioned_key
+from app.cache import cache, make_conditional, query_key, versioned_key
 from app.web import formatting
 
 Page = tuple[str, float]  # rendered HTML, seconds it stays true without a new scrape
 
 
-def serve_cached(render: Callable[[], Page]) -> Response:
+def serve_cached(render: Callable[[], Page], *, vary_on_host: bool = False) -> Response:
     """Serve a page from the cache, keyed on path, args and the data version.
 
     A hit runs no SQL: the key costs one stat() of the version file. Pages that depend on
     the clock (stale badge, partial day) say how long they stay true, and are cached no
-    longer than that.
+    longer than that. Pages holding absolute URLs vary on the host they were asked on.
     """
     # The entry is the encoded page and its ETag: a hit neither re-encodes nor re-hashes
     # ~100 KB of HTML (that was most of a cached request's time).
-    key = versioned_key("page")
+    prefix = "page"
+    if vary_on_host:
+        prefix += "@" + query_key([("host", request.host_url)])  # no ":" left in it
+    key = versioned_key(prefix)
     entry = cache.get(key)
     if entry is None:
         html, ttl = render()

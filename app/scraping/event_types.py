@@ -1,0 +1,50 @@
+"""The plain data of event detection: what a model's state is, what an event is. No I/O."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.ranking import OFTEN_RATE_LIMITED_SHARE
+from app.rows import DailyRow
+
+# rate_limited_24h at or above this: "often rate-limited" (SPEC §5), the board's badge too.
+RATE_LIMITED_LINE = OFTEN_RATE_LIMITED_SHARE
+FIRST_SCRAPE = "tracking_started"
+KINDS = (
+    FIRST_SCRAPE,
+    "model_added",
+    "model_removed",
+    "speed_change",
+    "rate_limited",
+    "rate_limited_cleared",
+)
+
+
+@dataclass(frozen=True)
+class ModelState:
+    """One model as the run leaves it, plus what was announced about it before."""
+
+    chute_id: str
+    name: str
+    listed_before: bool  # active in the catalogue before this run
+    listed_now: bool
+    rate_limited_24h: float | None = None
+    rank_tps: float | None = None
+    price_input: float | None = None
+    price_output: float | None = None
+    context_length: int | None = None
+    rows: Sequence[DailyRow] = ()  # recent daily history (see speed_shift.history_needed)
+    # The newest listing (added/removed) and rate-limit events: (kind, id); None if none.
+    last_listing: tuple[str, int] | None = None
+    last_rate: tuple[str, int] | None = None
+    speed_keys: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    kind: str
+    chute_id: str | None
+    name: str | None
+    summary: str
+    detail: dict[str, Any]
+    key: str  # unique: the same announcement derived twice is stored once

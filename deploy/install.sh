@@ -19,7 +19,8 @@
 #   --prefix DIR   where the code and its venv live   [/opt/chutes-leaderboard]
 #   --server-name "NAMES"  nginx server_name           [remembered, else the hostname]
 #   --user NAME    the services' system user           [chutes-leaderboard]
-#   --listen PORT  nginx's HTTP port                   [80]
+#   --listen [HOST:]PORT  nginx's HTTP address          [80: every address]
+#                  HOST:PORT (127.0.0.1:8080, [::1]:8080) listens there only
 set -euo pipefail
 shopt -s lastpipe
 
@@ -38,7 +39,10 @@ CODE=(app static templates deploy schema.sql scrape.py requirements.txt requirem
 LOCK=requirements.lock
 # Releases kept: the live one and the one before it (for a rollback).
 KEEP_RELEASES=2
-UNITS=("$NAME.socket" "$NAME.service" "$NAME-scrape.service" "$NAME-scrape.timer")
+UNITS=("$NAME.socket" "$NAME.service" "$NAME-scrape.service" "$NAME-scrape.timer"
+    "$NAME-backup.service" "$NAME-backup.timer")
+# Daily database backups (deploy/backup.sh), owned by the service user.
+BACKUP_DIR=/var/backups/$NAME
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 die() { echo "install.sh: $*" >&2; exit 1; }
@@ -54,7 +58,7 @@ while (($#)); do
         --prefix) opt_prefix=${2:?--prefix needs a directory}; shift ;;
         --server-name) opt_server_name=${2:?--server-name needs names}; shift ;;
         --user) opt_user=${2:?--user needs a name}; shift ;;
-        --listen) opt_listen=${2:?--listen needs a port}; shift ;;
+        --listen) opt_listen=${2:?--listen needs [HOST:]PORT}; shift ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
     esac
@@ -105,7 +109,15 @@ valid_server_names "$SERVER_NAME" \
     || die "server name '$SERVER_NAME' is not a host name: pass --server-name NAME"
 [[ $PREFIX == /* ]] || die "--prefix must be absolute: $PREFIX"
 [[ $PREFIX != */ && $PREFIX != / ]] || die "--prefix must not end with /: $PREFIX"
-[[ $LISTEN =~ ^[0-9]+$ ]] || die "--listen must be a port number: $LISTEN"
+# A bare port listens on every IPv4 and IPv6 address; HOST:PORT on that address only
+# (a second site on the machine, or a test that must not take port 80).
+[[ $LISTEN =~ ^(([0-9.]+|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?[0-9]{1,5}$ ]] \
+    || die "--listen must be PORT or HOST:PORT: $LISTEN"
+if [[ $LISTEN =~ ^[0-9]+$ ]]; then
+    listen6_sed="s|@LISTEN6@|[::]:$LISTEN|g"
+else
+    listen6_sed="/@LISTEN6@/d" # the one address given: no IPv6 twin
+fi
 
 # --- helpers -------------------------------------------------------------------------
 
@@ -169,7 +181,8 @@ render() {
         -e "s|@CACHE_DIR@|$CACHE_DIR|g" \
         -e "s|@SNIPPET@|$SNIPPET|g" \
         -e "s|@SERVER_NAME@|$(sed_escape "$SERVER_NAME")|g" \
-        -e "s|@LISTEN6@|[::]:$LISTEN|g" \
+        -e "$listen6_sed" \
+        -e "s|@BACKUP_DIR@|$BACKUP_DIR|g" \
         -e "s|@LISTEN@|$LISTEN|g" \
         "$1")
     # The HTTPS help text mentions @PLACEHOLDERS@ in comments only; anything else left
@@ -372,6 +385,14 @@ fs mkdir -p "$root$CACHE_DIR"
 sys chown "$NGINX_GROUP:" "$CACHE_DIR"
 fs chmod 0700 "$root$CACHE_DIR"
 
+# --- 7b. backups ------------------------------------------------------------------------
+
+# Written by chutes-leaderboard-backup.service as the service user (ReadWritePaths=);
+# nobody else may read the copies of the database.
+fs mkdir -p "$root$BACKUP_DIR"
+sys chown "$SERVICE_USER:$SERVICE_USER" "$BACKUP_DIR"
+fs chmod 0750 "$root$BACKUP_DIR"
+
 # --- 8. database, services, nginx (live only) -----------------------------------------
 
 say "database schema (as $SERVICE_USER, in the services' StateDirectory)"
@@ -390,7 +411,7 @@ if unit_changed "$NAME.socket" && [[ $live == 1 ]] && systemctl -q is-active "$N
     # A new socket path/mode only applies to a fresh socket; the service holds it.
     sys systemctl stop "$NAME.service" "$NAME.socket"
 fi
-sys systemctl enable --now "$NAME.socket" "$NAME-scrape.timer"
+sys systemctl enable --now "$NAME.socket" "$NAME-scrape.timer" "$NAME-backup.timer"
 sys systemctl enable "$NAME.service"
 if [[ $live == 1 ]] && systemctl -q is-active "$NAME.service" && ((deps_changed == 0)) \
     && ! unit_changed "$NAME.service"; then
@@ -414,6 +435,6 @@ else
     sys systemctl enable --now nginx
 fi
 
-port=$([[ $LISTEN == 80 ]] || echo ":$LISTEN")
+port=$([[ $LISTEN == 80 ]] || echo ":${LISTEN##*:}")
 say "done: http://${SERVER_NAME%% *}$port/   (status: systemctl status $NAME '$NAME-scrape.*')"
 ((${#changed[@]})) || echo "    (nothing changed)"

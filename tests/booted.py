@@ -92,6 +92,8 @@ exec setpriv --pdeathsig KILL env -i container=other /lib/systemd/systemd
 
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# The network namespace stays the host's: PyPI and the test's stand-in are reachable.
+UNSHARE = ("unshare", "--pid", "--mount", "--cgroup", "--fork")
 
 
 class BootError(RuntimeError):
@@ -197,9 +199,7 @@ def cgroup_dirs(tag: str) -> list[Path]:
             path = mine[""]
         elif fstype == "cgroup":
             opts = set(options.split(","))
-            path = next(
-                (p for c, p in mine.items() if c and set(c.split(",")) <= opts), None
-            )
+            path = next((p for c, p in mine.items() if c and set(c.split(",")) <= opts), None)
             if path is None:
                 continue
         else:
@@ -253,8 +253,7 @@ class BootedSystem:
 
         with open(self.log, "a") as out:
             self.proc = subprocess.Popen(
-                ["unshare", "--pid", "--mount", "--cgroup", "--fork"]
-                + ["sh", "-c", BOOT_SCRIPT, "boot", str(self.root)],
+                [*UNSHARE, "sh", "-c", BOOT_SCRIPT, "boot", str(self.root)],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -255,7 +255,7 @@ def test_units_follow_the_contract() -> None:
     scrape = dict(unit_settings(SYSTEMD_DIR / "chutes-leaderboard-scrape.service"))
     timer = dict(unit_settings(SYSTEMD_DIR / "chutes-leaderboard-scrape.timer"))
     assert web["Type"] == "notify"
-    assert web["ExecReload"] == "/bin/kill -s HUP $MAINPID"
+    assert web["ExecReload"] == """/bin/sh -c 'kill -s HUP "$MAINPID"'"""
     assert "gunicorn.conf.py" in web["ExecStart"]
     assert scrape["Type"] == "oneshot"
     assert scrape["ExecStart"].endswith("/scrape.py")

@@ -109,6 +109,13 @@ class Site:
         out = self.system.run(["systemctl", "show", *args, unit]).stdout
         return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
+    def start(self, unit: str, timeout: float = 300) -> None:
+        """`systemctl start UNIT`; on failure the error carries the unit's journal."""
+        proc = self.system.run(["systemctl", "start", unit], check=False, timeout=timeout)
+        if proc.returncode != 0:
+            journal = self.sh(f"journalctl -u {unit} -n 30 --no-pager -o cat", check=False)
+            raise AssertionError(f"systemctl start {unit} failed:\n{proc.stderr}\n{journal}")
+
     def install(self) -> str:
         out = self.sh(
             f"cd {CHECKOUT} && deploy/install.sh --server-name {SERVER_NAME}"
@@ -217,7 +224,7 @@ class Load:
 
 
 def scrape_now(site: Site) -> None:
-    site.system.run(["systemctl", "start", f"{NAME}-scrape.service"], timeout=300)
+    site.start(f"{NAME}-scrape.service")
 
 
 def gunicorn_workers(site: Site, arbiter: str) -> set[str]:
@@ -363,7 +370,7 @@ def test_sigkill_mid_scrape_loses_nothing(site: Site) -> None:
 def test_backup_and_restore(site: Site) -> None:
     rows = daily_rows(site)
     started = time.monotonic()
-    site.system.run(["systemctl", "start", f"{NAME}-backup.service"], timeout=300)
+    site.start(f"{NAME}-backup.service")
     elapsed = time.monotonic() - started
     assert site.show(f"{NAME}-backup.service", "Result")["Result"] == "success"
     today = datetime.now(UTC).date().isoformat()

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: dev dev-scrape lock test lint format bench demo init-db scrape clean install
+.PHONY: dev dev-scrape lock test lint format bench demo init-db scrape clean install backup restore
 
 # The venv's own pip installs the locks (upgrading pip first was an unpinned download).
 $(BIN)/python:
@@ -57,6 +57,16 @@ demo: $(VENV)/.runtime
 # Install or upgrade on this machine, as root: make install SERVER_NAME=leaderboard.example.com
 install:
 	deploy/install.sh $(if $(SERVER_NAME),--server-name $(SERVER_NAME)) $(INSTALL_ARGS)
+
+# On an installed site, as root: a backup now (the daily timer's job), or put one back.
+#   make restore BACKUP=/var/backups/chutes-leaderboard/leaderboard-2026-11-28.sqlite3
+backup:
+	systemctl start chutes-leaderboard-backup.service
+	ls -l /var/backups/chutes-leaderboard/
+
+restore:
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=FILE" >&2; exit 2; }
+	deploy/restore.sh "$(BACKUP)"
 
 # The real devalue serializer (pinned in tests/js/package-lock.json) for the decoder's
 # differential tests; reinstalled only when the lock file changes.

@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import api, cache, db, errors, security, web
 from app.config import DEFAULTS
+from app.hotpath import HotPath
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -40,4 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    if app.config.get("HOT_PATH", True):
+        # Outermost: a replayed answer skips ProxyFix too (app/hotpath.py).
+        app.wsgi_app = HotPath(app.wsgi_app, app.config["DATABASE"])
     return app

@@ -1,6 +1,6 @@
 """UTC time helpers shared by the site, the API and the scraper (pure, no I/O)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def today_utc() -> str:
@@ -18,3 +18,10 @@ def parse_utc(text: str | None) -> datetime | None:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def seconds_to_utc_midnight(now: datetime | None = None) -> float:
+    """Seconds until today_utc() changes."""
+    now = now or datetime.now(UTC)
+    tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+    return (tomorrow - now).total_seconds()

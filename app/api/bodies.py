@@ -9,7 +9,8 @@ from flask import Response
 from werkzeug.http import http_date, quote_etag
 
 from app.cache import cache, data_version, make_conditional
-from app.clock import parse_utc, today_utc
+from app.clock import parse_utc, seconds_to_utc_midnight, today_utc
+from app.hotpath import replayable
 
 DATA_CACHE_CONTROL = "public, max-age=300"
 
@@ -47,6 +48,8 @@ def conditional_response(entry: Body) -> Response:
     """A 200 (or 304 for a matching If-None-Match / If-Modified-Since) for a cached body."""
     response = Response(entry["body"], mimetype=entry["mimetype"])
     response.headers.extend(_entry_headers(entry["etag"], entry["last_modified"]))
+    # The body is a function of the data version and the UTC date (cached_body's key).
+    replayable(seconds_to_utc_midnight())
     return make_conditional(response)
 
 

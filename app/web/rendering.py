@@ -1,5 +1,6 @@
 """What every page shares: the versioned page cache and the data's freshness."""
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -8,6 +9,7 @@ from werkzeug.http import generate_etag
 
 from app import db
 from app.cache import cache, make_conditional, query_key, versioned_key
+from app.hotpath import replayable
 from app.web import formatting
 
 Page = tuple[str, float]  # rendered HTML, seconds it stays true without a new scrape
@@ -30,10 +32,14 @@ def serve_cached(render: Callable[[], Page], *, vary_on_host: bool = False) -> R
     if entry is None:
         html, ttl = render()
         body = html.encode()
-        entry = (body, generate_etag(body))  # what Response.add_etag() would compute
         limit = current_app.config.get("CACHE_DEFAULT_TIMEOUT") or 300
-        cache.set(key, entry, timeout=max(1, int(min(ttl, limit))))
-    body, etag = entry
+        timeout = max(1, int(min(ttl, limit)))
+        # What Response.add_etag() would compute, and until when the page holds.
+        entry = (body, generate_etag(body), time.time() + timeout)
+        cache.set(key, entry, timeout=timeout)
+    body, etag, holds_until = entry
+    # The hot path (app/hotpath.py) may replay this answer until then.
+    replayable(holds_until - time.time())
     response = make_response(body)
     response.headers["Cache-Control"] = "public, max-age=60"
     response.set_etag(etag)

@@ -1,0 +1,128 @@
+"""app/hotpath.py: cached answers replayed in front of Flask, and their gzip variants."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from flask import Flask
+
+from app import hotpath
+from tests.seed import seed, simple_model
+
+
+def seed_models(db_path: str, tps: float) -> None:
+    pairs = [simple_model(f"chute-{i}", f"org/model-{i}", {1: (tps + i, 5000)}) for i in range(3)]
+    seed(db_path, [e for e, _ in pairs], [r for _, rows in pairs for r in rows])
+
+
+@pytest.fixture
+def flask_calls(app: Flask) -> list[str]:
+    """Paths of the requests that reached Flask (a replay never does)."""
+    calls: list[str] = []
+    app.before_request(lambda: calls.append(__import__("flask").request.path))
+    return calls
+
+
+@pytest.mark.parametrize("path", ["/", "/api/models", "/api/models?limit=2", "/models/chute-1"])
+def test_second_request_is_replayed_unchanged(app, client, db_path, flask_calls, path) -> None:
+    seed_models(db_path, 100.0)
+    first = client.get(path)
+    assert first.status_code == 200
+    second = client.get(path)
+    assert flask_calls == [path.split("?")[0]]  # only the first reached Flask
+    assert second.data == first.data
+    assert second.status == first.status
+    assert sorted(second.headers.items()) == sorted(
+        (k, v) for k, v in first.headers.items() if k != "Date"
+    )
+
+
+def test_new_data_version_is_never_replayed_stale(client, db_path, flask_calls) -> None:
+    seed_models(db_path, 100.0)
+    before = client.get("/api/models").get_json()
+    assert client.get("/api/models").get_json() == before
+    seed_models(db_path, 200.0)  # a scrape: new data, new version file
+    after = client.get("/api/models").get_json()
+    assert after != before and after[0]["latest_tps"] >= 200
+    assert flask_calls == ["/api/models", "/api/models"]
+
+
+def test_validators_and_head_go_to_flask(client, db_path, flask_calls) -> None:
+    seed_models(db_path, 100.0)
+    etag = client.get("/api/models").headers["ETag"]
+    assert client.get("/api/models", headers={"If-None-Match": etag}).status_code == 304
+    assert client.head("/api/models").status_code == 200
+    assert len(flask_calls) == 3
+
+
+def test_unmarked_and_failed_answers_are_not_stored(client, db_path, flask_calls) -> None:
+    seed_models(db_path, 100.0)
+    for _ in range(2):
+        client.get("/api/health")
+        assert client.get("/api/models/no-such-chute").status_code == 404
+    assert flask_calls.count("/api/health") == 2
+    assert flask_calls.count("/api/models/no-such-chute") == 2
+
+
+def test_gzip_variant(client, db_path, flask_calls) -> None:
+    seed_models(db_path, 100.0)
+    plain = client.get("/")
+    for _ in range(2):
+        zipped = client.get("/", headers={"Accept-Encoding": "gzip"})
+        assert zipped.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(zipped.data) == plain.data
+        assert int(zipped.headers["Content-Length"]) == len(zipped.data) < len(plain.data) / 3
+        # Other bytes, same meaning: a weak validator, and both variants say they vary.
+        assert zipped.headers["ETag"] == "W/" + plain.headers["ETag"]
+        assert "Accept-Encoding" in zipped.headers["Vary"]
+    assert "Accept-Encoding" in client.get("/").headers["Vary"]
+    # A client that refuses gzip gets the plain bytes.
+    refused = client.get("/", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers and refused.data == plain.data
+    # The weak validator still earns a 304 (Flask compares If-None-Match weakly).
+    etag = zipped.headers["ETag"]
+    assert client.get("/", headers={"If-None-Match": etag}).status_code == 304
+    assert flask_calls == ["/", "/"]  # the first plain one, and the conditional one
+
+
+def test_entries_expire(client, db_path, flask_calls, monkeypatch) -> None:
+    seed_models(db_path, 100.0)
+    clock = [1000.0]
+    monkeypatch.setattr(hotpath.time, "monotonic", lambda: clock[0])
+    client.get("/api/models")
+    clock[0] += 1  # (API answers hold until UTC midnight, which may be close)
+    client.get("/api/models")
+    assert flask_calls == ["/api/models"]
+    clock[0] += 2 * 86400  # past UTC midnight, whatever the time now
+    client.get("/api/models")
+    assert flask_calls == ["/api/models", "/api/models"]
+
+
+def test_bounded_in_entries(app, client, db_path, monkeypatch) -> None:
+    seed_models(db_path, 100.0)
+    monkeypatch.setattr(hotpath, "MAX_ENTRIES", 5)
+    for n in range(1, 12):
+        client.get(f"/api/models?limit={n}")
+    middleware = app.wsgi_app
+    assert isinstance(middleware, hotpath.HotPath)
+    assert len(middleware.entries) == 5
+    assert middleware.size == sum(len(e[3]) for e in middleware.entries.values())
+
+
+@pytest.mark.parametrize(
+    ("header", "accepts"),
+    [
+        ("gzip", True),
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, gzip;q=0.8", True),
+        ("*", True),
+        ("identity", False),
+        ("gzip;q=0", False),
+        ("gzip;q=0.0, br", False),
+        ("x-gzip-not", False),
+        ("", False),
+    ],
+)
+def test_accepts_gzip(header: str, accepts: bool) -> None:
+    assert bool(hotpath.ACCEPTS_GZIP.search(header)) is accepts

@@ -144,7 +144,12 @@ def default_processes(connections: int) -> int:
 
 
 def run(
-    url: str, host: str, duration: float, connections: int = 16, processes: int | None = None
+    url: str,
+    host: str,
+    duration: float,
+    connections: int = 16,
+    processes: int | None = None,
+    headers: tuple[str, ...] = (),
 ) -> Load:
     """GET `url` with Host `host` over `connections` keep-alive connections for
     `duration` seconds, like `wrk -c16 -d5s`; one process per core unless told."""
@@ -153,7 +158,8 @@ def run(
     path = parts.path or "/"
     if parts.query:
         path += f"?{parts.query}"
-    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: bench-loadgen\r\n\r\n"
+    extra = "".join(f"{header}\r\n" for header in headers)
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: bench-loadgen\r\n{extra}\r\n"
     processes = processes or default_processes(connections)
     shares = [connections // processes + (i < connections % processes) for i in range(processes)]
     start_at = time.monotonic() + 0.5  # room for the pool's processes to start

@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from app import create_app
+from app import create_app, hotpath
 from app.scraping.run import run_scrape
 from app.scraping.sources.api import parse_stats
 from app.scraping.sources.pages import parse_data_json, parse_stats_page
@@ -45,7 +45,10 @@ RESULTS = ROOT / "bench" / "results.md"
 PARSE_GOAL_MS = 150.0
 SCRAPE_GOAL_S = 1.5
 APP_RATIO_GOAL = 0.8
-NGINX_RATIO_GOAL = 0.5
+NGINX_RATIO_GOAL = 0.8
+# Tail latency of a micro-cache hit under load (the issue's goal; static files: ~2 ms).
+NGINX_P99_GOAL_MS = 10.0
+GZIP = ("Accept-Encoding: gzip",)
 MEMORY_GOAL_MB = 80.0
 PAGE_WEIGHT_GOAL_KB = 100.0
 SERVING_PATHS = ("/", "/api/models")
@@ -272,7 +275,10 @@ def static_prefix(work: Path, bodies: dict[str, bytes]) -> Path:
     shutil.copytree(ROOT / "static", prefix / "static")
     (prefix / "static" / "bench").mkdir()
     for path, body in bodies.items():
-        (prefix / "static" / "bench" / static_name(path)).write_bytes(body)
+        target = prefix / "static" / "bench" / static_name(path)
+        target.write_bytes(body)
+        # For gzip_static: the same level and mtime as the app's stored variant.
+        Path(f"{target}.gz").write_bytes(gzip.compress(body, hotpath.GZIP_LEVEL, mtime=0))
     return prefix
 
 
@@ -289,12 +295,14 @@ def warm(port: int, paths: tuple[str, ...]) -> None:
                 raise RuntimeError(f"{path} answered {status} while warming up")
 
 
-def load(generator: str, port: int, path: str, duration: float) -> procs.Load:
+def load(
+    generator: str, port: int, path: str, duration: float, headers: tuple[str, ...] = ()
+) -> procs.Load:
     """One load run against 127.0.0.1:port with `generator` ("wrk" or "python")."""
     url = f"http://127.0.0.1:{port}{path}"
     if generator == "wrk":
-        return procs.wrk(url, SERVER_NAME, duration, CONNECTIONS)
-    return loadgen.run(url, SERVER_NAME, duration, CONNECTIONS)
+        return procs.wrk(url, SERVER_NAME, duration, CONNECTIONS, headers)
+    return loadgen.run(url, SERVER_NAME, duration, CONNECTIONS, headers=headers)
 
 
 def not_measured(figure: str, goal: str, reason: str) -> Row:
@@ -309,9 +317,12 @@ def compare(
     rounds: int,
     why_not: str,
     baseline_name: str,
+    max_p99_ms: float | None = None,
+    variant: str = "",
 ) -> tuple[list[Row], int, int]:
     """Interleaved runs of subject and baseline per path; rows of their req/s ratio
-    (info rows when goal is None) and the requests each side answered."""
+    (info rows when goal is None; with max_p99_ms the subject's median p99 must stay
+    under it too) and the requests each side answered."""
     rows, subject_requests, baseline_requests = [], 0, 0
     for path in SERVING_PATHS:
         ours: list[procs.Load] = []
@@ -329,17 +340,20 @@ def compare(
         measured = f"ratio {ratio:.2f}: {_summary(ours)} vs {baseline_name} {_summary(base)}" + (
             f"; {errors} errors" if errors else ""
         )
-        figure = f"Serving {label}: cached `{path}`"
+        figure = f"Serving {label}: cached `{path}`{variant}"
         if goal is None:
             rows.append(Row(figure, measured, "info", None))
             continue
+        p99 = statistics.median(a.p99_ms for a in ours)
+        slow = max_p99_ms is not None and p99 > max_p99_ms
+        why = why_not if ratio < goal else f"p99 {p99:.1f} ms" if slow else ""
         rows.append(
             Row(
                 figure,
                 measured,
-                f">= {goal}",
-                ratio >= goal and not errors,
-                why_not if ratio < goal else "errors during the run" if errors else "",
+                f">= {goal}" + (f", p99 <= {max_p99_ms:g} ms" if max_p99_ms else ""),
+                ratio >= goal and not slow and not errors,
+                why or ("errors during the run" if errors else ""),
             )
         )
     return rows, subject_requests, baseline_requests
@@ -396,8 +410,8 @@ def bench_serving(
     """Serving ratios, worker memory and page weight over one seeded database; the
     nginx rows and page weight say "not measured" when `with_nginx` is false."""
 
-    def measure(port: int, path: str) -> procs.Load:
-        return load(generator, port, path, duration)
+    def measure(port: int, path: str, headers: tuple[str, ...] = ()) -> procs.Load:
+        return load(generator, port, path, duration, headers)
 
     database = seed_database(work)
     env = {
@@ -438,15 +452,24 @@ def bench_serving(
             prefix = static_prefix(work, bodies)
             with procs.nginx(work, prefix) as port:
                 warm(port, SERVING_PATHS)
-                via_nginx, _, _ = compare(
-                    nginx_label,
-                    NGINX_RATIO_GOAL,
-                    lambda path: measure(port, path),
-                    lambda path: measure(port, f"/static/bench/{static_name(path)}"),
-                    rounds,
-                    "proxy_cache lookup and the cache file read cost more than sendfile",
-                    "static",
-                )
+                via_nginx = []
+                # As wrk asks by default (nothing compressed), then as browsers do.
+                for headers, variant in (((), ""), (GZIP, " with Accept-Encoding: gzip")):
+                    rows_, _, _ = compare(
+                        nginx_label,
+                        NGINX_RATIO_GOAL,
+                        lambda path, h=headers: measure(port, path, h),
+                        lambda path, h=headers: measure(
+                            port, f"/bench-static/{static_name(path)}", h
+                        ),
+                        rounds,
+                        "a proxy_cache hit (key hash, shared-memory lookup, cache file"
+                        " header parse) costs more CPU than a static file",
+                        "static",
+                        max_p99_ms=NGINX_P99_GOAL_MS,
+                        variant=variant,
+                    )
+                    via_nginx += rows_
                 weight = page_weight(port)
                 with procs.nginx(work, prefix, micro_cache=False) as uncached:
                     warm(uncached, SERVING_PATHS)

@@ -568,3 +568,20 @@ def test_unknown_host_gets_no_answer(stack: Stack) -> None:
             conn.getresponse()
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/api/models?limit=2"])
+def test_micro_cache_hits_send_stored_gzip(stack: Stack, path: str) -> None:
+    """nginx asks the app for gzip and keys its cache on it: a hit sends the app's stored
+    gzip bytes (with a Content-Length), never compressing per request (nginx's own gzip
+    would stream them chunked), and a client without gzip gets the plain variant."""
+    gz = {"Accept-Encoding": "gzip, deflate, br"}
+    first = implemented(fetch(stack, path, gz), path)
+    hit = fetch(stack, path, gz)
+    assert hit.header("X-Cache-Status") == "HIT"
+    assert hit.header("Content-Encoding") == "gzip"
+    assert hit.header("Content-Length") == str(len(hit.body))
+    assert hit.body == first.body
+    plain = fetch(stack, path)
+    assert plain.header("Content-Encoding") is None
+    assert gzip.decompress(hit.body) == plain.body

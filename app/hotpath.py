@@ -18,8 +18,10 @@ instead of compressing ~100 KB of HTML on every request.
 
 Anything else goes through Flask untouched: other methods (HEAD included), requests with
 validators or ranges (Flask answers 304/412/206), unmarked views (/api/health) and
-non-200 answers. Per worker, bounded in entries and bytes, cleared whenever the data
-version changes.
+non-200 answers. Per worker, bounded in entries and bytes (on top of the response
+cache's own budget, so small), cleared whenever the data version changes; like nginx's
+proxy_cache_min_uses 2, a URL is stored on its second miss only, so a flood of one-off
+searches never fills it.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ from app.cache import CONDITIONAL_HEADERS
 from app.db import version_path
 
 ENVIRON_KEY = "leaderboard.replayable"
-MAX_ENTRIES = 512
-MAX_BYTES = 32 * 1024 * 1024
+MAX_ENTRIES = 256
+MAX_BYTES = 8 * 1024 * 1024
+# URLs seen once (for the second-miss rule), remembered by hash, oldest forgotten first.
+MAX_SEEN = 4096
 # What a replayed answer may differ in: the server adds a fresh Date itself (gunicorn and
 # werkzeug always do), so a stored one would be stale and doubled.
 DROPPED_HEADERS = frozenset({"date"})
@@ -86,6 +90,7 @@ class HotPath:
         # key -> make_entry()
         self.entries: dict[tuple, list] = {}
         self.size = 0
+        self.seen: dict[int, None] = {}
         self.version: tuple[int, int, int] | None = None
         self.lock = threading.Lock()
 
@@ -105,13 +110,17 @@ class HotPath:
         key = (version, *(environ.get(name) for name in KEY_FIELDS))
         entry = self.entries.get(key)
         if entry is not None and entry[0] > time.monotonic():
-            return self.replay(environ, start_response, entry)
+            return self.replay(environ, start_response, entry, stored=True)
         return self.through(environ, start_response, key, version)
 
-    def replay(self, environ: Environ, start_response: StartResponse, entry: list) -> list[bytes]:
+    def replay(
+        self, environ: Environ, start_response: StartResponse, entry: list, *, stored: bool
+    ) -> list[bytes]:
         if entry[4] and ACCEPTS_GZIP.search(environ.get("HTTP_ACCEPT_ENCODING", "")):
             if entry[5] is None:
                 entry[5] = gzipped(entry[2], entry[3])
+                if stored:
+                    self.size += len(entry[5][1])  # approximate: outside the lock
             headers, body = entry[5]
         else:
             headers, body = entry[2], entry[3]
@@ -144,8 +153,21 @@ class HotPath:
             if close is not None:
                 close()
         entry = make_entry(time.monotonic() + seconds, seen[0], seen[1], body)
-        self.store(key, version, entry)
-        return self.replay(environ, start_response, entry)
+        stored = self.second_miss(key)
+        if stored:
+            self.store(key, version, entry)
+        return self.replay(environ, start_response, entry, stored=stored)
+
+    def second_miss(self, key: tuple) -> bool:
+        """False the first time a URL misses (it is remembered), True after that."""
+        token = hash(key[1:])  # the URL, whatever the data version
+        with self.lock:
+            if token in self.seen:
+                return True
+            self.seen[token] = None
+            if len(self.seen) > MAX_SEEN:
+                del self.seen[next(iter(self.seen))]
+            return False
 
     def store(self, key: tuple, version: tuple, entry: list) -> None:
         body = entry[3]
@@ -159,15 +181,19 @@ class HotPath:
                 self.version = version
             old = self.entries.pop(key, None)
             if old is not None:
-                self.size -= len(old[3])
+                self.size -= entry_size(old)
             while self.entries and (
                 len(self.entries) >= MAX_ENTRIES or self.size + len(body) > MAX_BYTES
             ):
                 # Oldest first (dicts keep insertion order).
                 evicted = self.entries.pop(next(iter(self.entries)))
-                self.size -= len(evicted[3])
+                self.size -= entry_size(evicted)
             self.entries[key] = entry
             self.size += len(body)
+
+
+def entry_size(entry: list) -> int:
+    return len(entry[3]) + (len(entry[5][1]) if entry[5] is not None else 0)
 
 
 def refuse_write(data: bytes) -> None:

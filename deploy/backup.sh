@@ -47,7 +47,7 @@ day=${day:-$(date -u +%F)}
 [[ -d $dest ]] || die "no backup directory $dest (deploy/install.sh creates it)"
 command -v sqlite3 >/dev/null || die "sqlite3 is not installed"
 
-umask 027
+umask 077
 final=$dest/leaderboard-$day.sqlite3
 tmp=$dest/.leaderboard-$day.sqlite3.partial
 trap 'rm -f -- "$tmp" "$tmp-journal"' EXIT
@@ -63,7 +63,7 @@ check=$(sqlite3 -bail "$tmp" "PRAGMA integrity_check;") || die "integrity_check 
 [[ $check == ok ]] || die "integrity_check of the copy: $check"
 rows=$(sqlite3 -bail "$tmp" "SELECT count(*) FROM daily_stats;") || die "not a leaderboard db"
 
-chmod 0640 "$tmp"
+chmod 0600 "$tmp"
 mv -f -- "$tmp" "$final" # rename(2): a backup file is complete or absent
 sync -f "$final" 2>/dev/null || true
 elapsed=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')

@@ -391,7 +391,7 @@ fs chmod 0700 "$root$CACHE_DIR"
 # nobody else may read the copies of the database.
 fs mkdir -p "$root$BACKUP_DIR"
 sys chown "$SERVICE_USER:$SERVICE_USER" "$BACKUP_DIR"
-fs chmod 0750 "$root$BACKUP_DIR"
+fs chmod 0700 "$root$BACKUP_DIR"
 
 # --- 8. database, services, nginx (live only) -----------------------------------------
 

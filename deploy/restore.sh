@@ -11,7 +11,8 @@
 # 3. moves the current database aside with its -wal (as leaderboard.sqlite3.pre-restore
 #    and leaderboard.sqlite3.pre-restore-wal: SQLite still opens that pair as one
 #    database, so the restore itself can be undone), drops the stale -shm;
-# 4. puts the copy in place with rename(2), owned by the service user, mode 0640, and
+# 4. puts the copy in place with rename(2), owned by the service user, mode 0600 (as
+#    the services' UMask=0077 makes it), and
 #    bumps the data version so no cache serves pre-restore pages;
 # 5. starts everything again (the scraper's next run fills in the days since the backup
 #    that chutes.ai still shows).
@@ -54,7 +55,7 @@ rows=$(sqlite3 -bail "$tmp" "SELECT count(*) FROM daily_stats;" 2>&1) \
 # The services expect WAL (init-db sets it); a backup is in DELETE mode.
 sqlite3 -bail "$tmp" "PRAGMA journal_mode=WAL;" >/dev/null
 chown "$SERVICE_USER:$SERVICE_USER" "$tmp"
-chmod 0640 "$tmp"
+chmod 0600 "$tmp"
 
 units=("$NAME-scrape.timer" "$NAME-backup.timer" "$NAME.socket" "$NAME.service"
     "$NAME-scrape.service" "$NAME-backup.service")

@@ -80,7 +80,7 @@ def test_backup_is_a_consistent_self_contained_copy(tmp_path: Path) -> None:
     copy = dest / "leaderboard-2026-11-29.sqlite3"
     assert "integrity ok" in proc.stdout
     assert rows_in(copy) == rows_in(database) == 41
-    assert oct(copy.stat().st_mode & 0o777) == "0o640"
+    assert oct(copy.stat().st_mode & 0o777) == "0o600"
     # One file, nothing beside it: DELETE journal mode, not WAL.
     conn = sqlite3.connect(copy)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"

@@ -577,6 +577,7 @@ def test_micro_cache_hits_send_stored_gzip(stack: Stack, path: str) -> None:
     would stream them chunked), and a client without gzip gets the plain variant."""
     gz = {"Accept-Encoding": "gzip, deflate, br"}
     first = implemented(fetch(stack, path, gz), path)
+    fetch(stack, path, gz)  # proxy_cache_min_uses 2: stored on the second request
     hit = fetch(stack, path, gz)
     assert hit.header("X-Cache-Status") == "HIT"
     assert hit.header("Content-Encoding") == "gzip"

@@ -29,8 +29,9 @@ def test_second_request_is_replayed_unchanged(app, client, db_path, flask_calls,
     seed_models(db_path, 100.0)
     first = client.get(path)
     assert first.status_code == 200
+    client.get(path)  # stored on its second miss
     second = client.get(path)
-    assert flask_calls == [path.split("?")[0]]  # only the first reached Flask
+    assert flask_calls == [path.split("?")[0]] * 2  # the third never reached Flask
     assert second.data == first.data
     assert second.status == first.status
     assert sorted(second.headers.items()) == sorted(
@@ -42,10 +43,11 @@ def test_new_data_version_is_never_replayed_stale(client, db_path, flask_calls) 
     seed_models(db_path, 100.0)
     before = client.get("/api/models").get_json()
     assert client.get("/api/models").get_json() == before
+    assert client.get("/api/models").get_json() == before
     seed_models(db_path, 200.0)  # a scrape: new data, new version file
     after = client.get("/api/models").get_json()
     assert after != before and after[0]["latest_tps"] >= 200
-    assert flask_calls == ["/api/models", "/api/models"]
+    assert flask_calls == ["/api/models"] * 3
 
 
 def test_validators_and_head_go_to_flask(client, db_path, flask_calls) -> None:
@@ -68,7 +70,7 @@ def test_unmarked_and_failed_answers_are_not_stored(client, db_path, flask_calls
 def test_gzip_variant(client, db_path, flask_calls) -> None:
     seed_models(db_path, 100.0)
     plain = client.get("/")
-    for _ in range(2):
+    for _ in range(3):
         zipped = client.get("/", headers={"Accept-Encoding": "gzip"})
         assert zipped.headers["Content-Encoding"] == "gzip"
         assert gzip.decompress(zipped.data) == plain.data
@@ -83,7 +85,8 @@ def test_gzip_variant(client, db_path, flask_calls) -> None:
     # The weak validator still earns a 304 (Flask compares If-None-Match weakly).
     etag = zipped.headers["ETag"]
     assert client.get("/", headers={"If-None-Match": etag}).status_code == 304
-    assert flask_calls == ["/", "/"]  # the first plain one, and the conditional one
+    # Two misses (stored on the second), then the conditional one.
+    assert flask_calls == ["/", "/", "/"]
 
 
 def test_entries_expire(client, db_path, flask_calls, monkeypatch) -> None:
@@ -91,23 +94,33 @@ def test_entries_expire(client, db_path, flask_calls, monkeypatch) -> None:
     clock = [1000.0]
     monkeypatch.setattr(hotpath.time, "monotonic", lambda: clock[0])
     client.get("/api/models")
+    client.get("/api/models")  # stored
     clock[0] += 1  # (API answers hold until UTC midnight, which may be close)
     client.get("/api/models")
-    assert flask_calls == ["/api/models"]
+    assert flask_calls == ["/api/models"] * 2
     clock[0] += 2 * 86400  # past UTC midnight, whatever the time now
     client.get("/api/models")
-    assert flask_calls == ["/api/models", "/api/models"]
+    assert flask_calls == ["/api/models"] * 3
 
 
 def test_bounded_in_entries(app, client, db_path, monkeypatch) -> None:
     seed_models(db_path, 100.0)
     monkeypatch.setattr(hotpath, "MAX_ENTRIES", 5)
     for n in range(1, 12):
-        client.get(f"/api/models?limit={n}")
+        for _ in range(2):
+            client.get(f"/api/models?limit={n}", headers={"Accept-Encoding": "gzip"})
     middleware = app.wsgi_app
     assert isinstance(middleware, hotpath.HotPath)
     assert len(middleware.entries) == 5
-    assert middleware.size == sum(len(e[3]) for e in middleware.entries.values())
+    assert middleware.size == sum(map(hotpath.entry_size, middleware.entries.values()))
+
+
+def test_one_off_urls_are_never_stored(app, client, db_path) -> None:
+    """A flood of distinct searches (each URL asked once) leaves the hot path empty."""
+    seed_models(db_path, 100.0)
+    for n in range(50):
+        assert client.get(f"/api/models?q=flood{n}").status_code == 200
+    assert app.wsgi_app.entries == {}
 
 
 @pytest.mark.parametrize(

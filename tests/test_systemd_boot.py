@@ -376,7 +376,7 @@ def test_backup_and_restore(site: Site) -> None:
     today = datetime.now(UTC).date().isoformat()
     backup = f"{BACKUPS}/leaderboard-{today}.sqlite3"
     meta = site.sh(f"stat -c '%U:%G %a %s' {backup}").split()
-    assert meta[:2] == [f"{NAME}:{NAME}", "640"], meta
+    assert meta[:2] == [f"{NAME}:{NAME}", "600"], meta
     print(f"backup inside the booted system: {meta[2]} bytes, {elapsed:.2f} s (systemctl)")
     assert site.sh(f"sqlite3 {backup} 'PRAGMA integrity_check'").strip() == "ok"
 
@@ -387,7 +387,7 @@ def test_backup_and_restore(site: Site) -> None:
     assert "restored" in out, out
     assert daily_rows(site) == rows
     owner = site.sh(f"stat -c '%U:%G %a' {DB}").strip()
-    assert owner == f"{NAME}:{NAME} 640"
+    assert owner == f"{NAME}:{NAME} 600"
     for unit in (f"{NAME}.socket", f"{NAME}.service", f"{NAME}-scrape.timer"):
         state = site.system.run(["systemctl", "is-active", unit], check=False).stdout
         assert state.strip() == "active", unit

@@ -65,8 +65,8 @@ def _entry_headers(etag: str, last_modified: str | None) -> tuple[tuple[str, str
     headers += [
         ("Cache-Control", DATA_CACHE_CONTROL),
         # Public, read-only, no credentials: let other sites' scripts read it.
-        # No Vary: Accept-Encoding: the app never compresses; nginx does, and its
-        # gzip_vary adds the header (both together sent it twice).
+        # Vary: Accept-Encoding comes from app/hotpath.py, which may answer gzipped
+        # (nginx's gzip_vary adds none to an answer already encoded: one Vary in all).
         ("Access-Control-Allow-Origin", "*"),
     ]
     return tuple(headers)

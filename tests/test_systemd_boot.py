@@ -168,6 +168,11 @@ def seed_environment(root: Path, upstream_url: str) -> None:
     )
     env.chmod(0o644)  # install.sh gives its own copy group chutes-leaderboard; this one is
     # world-readable instead, so the service user reads it either way.
+    # The scraper may not reach loopback (its SSRF guard, IPAddressDeny=); the stand-in
+    # is on 127.0.0.1, so allow it the way the unit's comment tells operators to.
+    drop_in = root / f"etc/systemd/system/{NAME}-scrape.service.d/stand-in.conf"
+    drop_in.parent.mkdir(parents=True, exist_ok=True)
+    drop_in.write_text("[Service]\nIPAddressAllow=127.0.0.1\n")
 
 
 @pytest.fixture(scope="module")
@@ -270,6 +275,9 @@ def test_units_come_up_sandboxed(site: Site) -> None:
 
     scrape = site.show(f"{NAME}-scrape.service", "User", "ProtectSystem", "PrivateNetwork")
     assert scrape == {"User": NAME, "ProtectSystem": "strict", "PrivateNetwork": "no"}
+    # The SSRF guard is loaded (only the stand-in's address is let through on loopback).
+    guard = site.show(f"{NAME}-scrape.service", "IPAddressDeny", "IPAddressAllow")
+    assert guard["IPAddressDeny"] and "127.0.0.1/32" in guard["IPAddressAllow"], guard
     timer = site.show(f"{NAME}-scrape.timer", "TimersCalendar", "NextElapseUSecRealtime")
     assert "*-*-* *:00/10:00" in timer["TimersCalendar"], timer
     # The socket is root-made, nginx's group, and nobody else's.

@@ -345,8 +345,11 @@ def compare(
             rows.append(Row(figure, measured, "info", None))
             continue
         p99 = statistics.median(a.p99_ms for a in ours)
+        base_p99 = statistics.median(b.p99_ms for b in base)
         slow = max_p99_ms is not None and p99 > max_p99_ms
-        why = why_not if ratio < goal else f"p99 {p99:.1f} ms" if slow else ""
+        # The baseline's own p99 in the same run says how much is the machine's.
+        tail = f"p99 {p99:.1f} ms ({baseline_name}: {base_p99:.1f} ms in the same run)"
+        why = why_not if ratio < goal else tail if slow else ""
         rows.append(
             Row(
                 figure,

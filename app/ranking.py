@@ -15,16 +15,29 @@ SORTS: dict[str, tuple[str, bool]] = {
     "requests": ("latest_requests", True),
     "name": ("name", False),
     "peak": ("peak_tps", True),
+    # The table's columns (SPEC §6): least rate-limited first, most instances first,
+    # cheapest first, longest context first.
+    "rate_limited": ("rate_limited_24h", False),
+    "instances": ("instances", True),
+    "price_in": ("price_input", False),
+    "price_out": ("price_output", False),
+    "context": ("context_length", True),
 }
 DEFAULT_SORT = "tps"
 ORDERS = ("asc", "desc")
 
 
 def sort_models(
-    models: Iterable[dict], sort: str = DEFAULT_SORT, order: str | None = None
+    models: Iterable[dict],
+    sort: str = DEFAULT_SORT,
+    order: str | None = None,
+    *,
+    field: str | None = None,
 ) -> list[dict]:
-    """Sort by a SORTS key; models without that figure always go last."""
-    field, descending = SORTS[sort]
+    """Sort by a SORTS key; models without that figure always go last. `field` sorts on
+    another field in that key's direction (the board shows ranked-day TTFT and requests)."""
+    natural_field, descending = SORTS[sort]
+    field = field or natural_field
     if order is not None:
         descending = order == "desc"
     with_value = [m for m in models if m.get(field) is not None]

@@ -1,5 +1,7 @@
-"""`make bench`: parsing speed, a scrape run's CPU time, serving throughput, memory and
-page weight, printed as a table and written to bench/results.md.
+"""`make bench`: parsing speed, a scrape run's CPU time, serving throughput, memory,
+page weight and the visitor's figures (bench/visitor.py: transfer size of `/` at 60 and
+300 models, Largest Contentful Paint on a slow link), printed as a table and written to
+bench/results.md.
 
 Numbers, not assertions: every row says whether its goal is met and, if not, why. The
 machine is small (2 cores) and may be shared, so serving figures are ratios to a
@@ -38,6 +40,7 @@ from app.scraping.run import run_scrape
 from app.scraping.sources.api import parse_stats
 from app.scraping.sources.pages import parse_data_json, parse_stats_page
 from bench import loadgen, procs
+from bench.visitor import visitor_rows
 from tests.deploy_helpers import ROOT, SERVER_NAME
 from tests.upstream import Dataset, render_data_json, render_stats_page
 
@@ -658,6 +661,7 @@ def main(argv: list[str] | None = None) -> int:
             work, args.rounds, args.duration, generator, with_nginx
         )
         rows += serving + worker_memory + scrape_memory + [weight]
+        rows += [Row(*row) for row in visitor_rows(work)]
     text = report(rows, started, about, args, generator, with_nginx)
     print(text)
     args.output.write_text(text)

@@ -98,7 +98,7 @@ def test_model_object_fields(client, seeded):
 
 
 def _expected_order(models: list[dict], field: str, descending: bool) -> list[str]:
-    with_value = [m for m in models if m[field] is not None]
+    with_value = [m for m in models if m.get(field) is not None]
     key = (lambda m: m[field].casefold()) if field == "name" else (lambda m: m[field])
     with_value.sort(key=key, reverse=descending)
     return [m["chute_id"] for m in with_value]
@@ -114,7 +114,7 @@ def test_each_sort_and_order(client, seeded, sort, order):
     expected = _expected_order(models, field, descending)
     assert [m["chute_id"] for m in models[: len(expected)]] == expected
     # Models without the figure come last, whatever the order.
-    assert all(m[field] is None for m in models[len(expected) :])
+    assert all(m.get(field) is None for m in models[len(expected) :])
     # `rank` is the speed rank: sorting reorders, it never renumbers.
     speed_ranks = {m["chute_id"]: m["rank"] for m in get_json(client, "/api/models")}
     assert {m["chute_id"]: m["rank"] for m in models} == speed_ranks
@@ -270,10 +270,17 @@ def test_unknown_model_is_a_404_json(client, seeded, chute_id):
 # --- errors ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/api/nope", "/api", "/api/", "/api/models/", "/api/models/a/b"])
+# `/api` itself is the API's documentation for people (SPEC §6), an HTML page.
+@pytest.mark.parametrize("path", ["/api/nope", "/api/", "/api/models/", "/api/models/a/b"])
 def test_unknown_api_path_is_a_404_json(client, path):
     body = get_json(client, path, status=404)
     assert set(body) == {"error", "status"} and body["status"] == 404
+
+
+def test_api_root_documents_the_api_for_people(client):
+    response = client.get("/api")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "<code>GET /api/models</code>" in response.text
 
 
 def test_other_paths_get_an_html_error_page(client):

@@ -31,9 +31,20 @@ def test_sparkline_breaks_at_missing_days_and_nones():
     ]
     spark = charts.sparkline(series, "2026-10-01", "2026-10-06", width=100, height=20, pad=0)
     assert spark.path.count("M") == 3
-    assert spark.path.startswith("M0 20L20 10")  # lowest at the bottom, scaled to range
-    assert spark.path.endswith("M100 15l0 0")  # a lone point is a dot
+    # Zero-based up to the best day (30): 10 sits two thirds down, 20 one third down.
+    assert spark.path.startswith("M0 13L20 7")  # whole pixels
+    assert spark.path.endswith("M100 10l0 0")  # a lone point is a dot
     assert spark.last is not None and spark.last.x == 100
+    # Dashed joins across the gaps: run ends to next run starts.
+    assert spark.bridges == "M20 7L60 0M60 0L100 10"
+
+
+def test_sparkline_small_dip_is_not_a_cliff():
+    spark = charts.sparkline(
+        [("2026-10-01", 147.0), ("2026-10-02", 142.0)], "2026-10-01", "2026-10-02", pad=0
+    )
+    start_y, end_y = (float(p.split()[1]) for p in spark.path[1:].split("L"))
+    assert abs(end_y - start_y) <= 0.04 * spark.height
 
 
 def test_sparkline_without_data_and_flat_series():
@@ -42,7 +53,7 @@ def test_sparkline_without_data_and_flat_series():
     flat = charts.sparkline(
         [("2026-10-01", 5.0), ("2026-10-02", 5.0)], "2026-10-01", "2026-10-02", height=20, pad=0
     )
-    assert flat.path == "M0 10L120 10"
+    assert flat.path == "M0 0L120 0"  # at its best day all along: the top
 
 
 def test_sparkline_ignores_days_outside_the_window():

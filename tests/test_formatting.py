@@ -51,7 +51,24 @@ def test_times_are_utc():
 
 
 @pytest.mark.parametrize(
-    ("seconds", "text"), [(5, "just now"), (600, "10 min"), (7200, "2 h"), (200_000, "2 days")]
+    ("seconds", "text"),
+    [(5, "just now"), (600, "10 min ago"), (7200, "2 h ago"), (200_000, "2 days ago")],
 )
-def test_ago(seconds, text):
+def test_ago_never_says_just_now_ago(seconds, text):
     assert f.ago(seconds) == text
+    assert "just now ago" not in f.ago(seconds)
+
+
+def test_age_is_a_duration():
+    assert f.age(30) == "under a minute" and f.age(600) == "10 min" and f.age(7200) == "2 h"
+
+
+def test_board_formats():
+    assert f.clock_time("2026-10-03T21:31:09Z") == "21:31 UTC"
+    assert f.share(0.234) == "23 %" and f.share(0.004) == "0.4 %" and f.share(0) == "0 %"
+    assert f.share(None) == "—"
+    assert f.trend(103, 100) == "+3 %" and f.trend(98, 100) == "\u22122 %"
+    assert f.trend(100.2, 100) == "±0 %" and f.trend(None, 100) == "" and f.trend(1, 0) == ""
+    assert f.band(142.04, 151.3) == "142\u2013151" and f.band(142.2, 141.9) == "142"
+    assert f.band(None, 3) == "—"
+    assert f.tokens(131072) == "131K" and f.tokens(1_000_000) == "1M" and f.tokens(None) == "—"

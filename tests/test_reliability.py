@@ -994,6 +994,8 @@ def test_fuzzed_paths_and_queries_never_500(fuzz_app, path, query, repeat):
             assert response.mimetype == "application/json", (path, response.data[:200])
             body = response.get_json()
             assert body["status"] == response.status_code and body["error"]
+        elif routed == "/api":  # the API's documentation for people (SPEC §6): HTML
+            assert response.mimetype == "text/html"
         elif not path.endswith(".csv"):
             json.loads(response.data)
     elif response.status_code >= 400:

@@ -19,6 +19,7 @@ class Point:
     x: float
     y: float
     title: str
+    partial: bool = False  # today's figure: the day is still in progress
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Bar:
     width: float
     height: float
     title: str
+    partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Sparkline:
     height: int
     path: str
     last: Point | None
+    # Dashed joins across days without data, so sparse days don't leave lone dots.
+    bridges: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,10 @@ class Chart:
         return not (self.points or self.bars)
 
 
-def _num(value: float) -> str:
+def _num(value: float, digits: int = 1) -> str:
     """Coordinates with at most one decimal: short paths, crisp enough at any zoom."""
+    if digits == 0:
+        return str(round(value))
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else text
 
@@ -123,13 +129,14 @@ def segments(
     return runs
 
 
-def path_data(runs: list[list[tuple[float, float]]]) -> str:
-    """SVG path data for runs; a lone point becomes a zero-length line (a round-cap dot)."""
+def path_data(runs: list[list[tuple[float, float]]], digits: int = 1) -> str:
+    """SVG path data for runs; a lone point becomes a zero-length line (a round-cap dot).
+    `digits=0` rounds to whole units (sparklines: one unit is one pixel)."""
     parts = []
     for run in runs:
         (x0, y0), rest = run[0], run[1:]
-        parts.append(f"M{_num(x0)} {_num(y0)}")
-        parts.extend(f"L{_num(x)} {_num(y)}" for x, y in rest)
+        parts.append(f"M{_num(x0, digits)} {_num(y0, digits)}")
+        parts.extend(f"L{_num(x, digits)} {_num(y, digits)}" for x, y in rest)
         if not rest:
             parts.append("l0 0")
     return "".join(parts)
@@ -138,27 +145,26 @@ def path_data(runs: list[list[tuple[float, float]]]) -> str:
 def sparkline(
     series: Series, start: str, end: str, *, width: int = 120, height: int = 32, pad: float = 3
 ) -> Sparkline:
-    """A fixed-window sparkline from `start` to `end` (inclusive), scaled to its own range."""
+    """A fixed-window sparkline from `start` to `end` (inclusive), on a zero-based scale
+    up to the model's best day: a 147 -> 142 dip moves 3 % of the height, not all of it."""
     inside = [(d, v) for d, v in series if start <= d <= end]
     values = [v for _, v in inside if v is not None]
     if not values:
         return Sparkline(width, height, "", None)
     first, last_day = _ordinal(start), _ordinal(end)
-    low, high = min(values), max(values)
-    spread = high - low
+    high = max(values)
 
     def to_xy(ordinal: int, value: float) -> tuple[float, float]:
         x = pad + (width - 2 * pad) * (ordinal - first) / max(last_day - first, 1)
-        # A flat series sits mid-height instead of hugging an edge.
-        frac = (value - low) / spread if spread else 0.5
-        return x, height - pad - (height - 2 * pad) * frac
+        return x, height - pad - (height - 2 * pad) * value / high
 
     runs = segments(inside, to_xy)
-    end_point = None
-    if runs:
-        x, y = runs[-1][-1]
-        end_point = Point(x, y, "")
-    return Sparkline(width, height, path_data(runs), end_point)
+    bridges = [[runs[i][-1], runs[i + 1][0]] for i in range(len(runs) - 1)]
+    x, y = runs[-1][-1]
+    # Whole pixels: a 300-model page carries 300 of these.
+    return Sparkline(
+        width, height, path_data(runs, 0), Point(round(x), round(y), ""), path_data(bridges, 0)
+    )
 
 
 def _x_scale(days: list[str], left: float, right: float) -> Callable[[int], float]:
@@ -209,16 +215,18 @@ def chart(
     kind: str = "line",
     value_format: Callable[[float], str] = str,
     tick_format: Callable[[float], str] | None = None,
-    width: int = 480,
-    height: int = 260,
+    width: int = 400,
+    height: int = 240,
     y_max: float | None = None,
+    partial_day: str | None = None,
 ) -> Chart:
     """A line ("line") or bar ("bar") chart of a daily series, y from zero (to y_max when
     given: a share is drawn on its whole 0-1 scale, so 2 % never looks like a wall).
 
-    Each point or bar gets a title ("Oct 3: 41.2 tok/s") for hover tooltips.
+    Each point or bar gets a title ("Oct 3: 41.2 tok/s") for hover tooltips; the
+    `partial_day` (today) is flagged so a half-day's requests don't read as a collapse.
     """
-    left, top, right, bottom = 46.0, 12.0, width - 8.0, height - 30.0
+    left, top, right, bottom = 50.0, 12.0, width - 10.0, height - 32.0
     data = sorted((d, v) for d, v in series if v is not None)
     if not data:
         return Chart(width, height, left, top, right, bottom)
@@ -237,7 +245,8 @@ def chart(
     markers = place_markers(marks, days[0], days[-1], x_of)
 
     def title(day: str, value: float) -> str:
-        return f"{_label(_ordinal(day))}: {value_format(value)}"
+        note = " (today, in progress)" if day == partial_day else ""
+        return f"{_label(_ordinal(day))}: {value_format(value)}{note}"
 
     if kind == "bar":
         span = max(_ordinal(days[-1]) - _ordinal(days[0]), 1)
@@ -250,6 +259,7 @@ def chart(
                 bar_width,
                 bottom - y_of(v),
                 title(d, v),
+                d == partial_day,
             )
             for d, v in data
         ]
@@ -258,7 +268,7 @@ def chart(
         )
 
     runs = segments(sorted(series), lambda o, v: (x_of(o), y_of(v)))
-    points = [Point(x_of(_ordinal(d)), y_of(v), title(d, v)) for d, v in data]
+    points = [Point(x_of(_ordinal(d)), y_of(v), title(d, v), d == partial_day) for d, v in data]
     return Chart(
         width,
         height,

@@ -85,10 +85,51 @@ def short_day(text: str | None) -> str:
     return f"{day:%b} {day.day}"
 
 
+def clock_time(text: str | None) -> str:
+    """The time of day of a timestamp: "21:31 UTC" (the navbar's "Data as of")."""
+    moment = parse_utc(text)
+    return NO_DATA if moment is None else moment.strftime("%H:%M UTC")
+
+
+def trend(value: float | None, reference: float | None) -> str:
+    """Change in percent against a reference: (103, 100) -> "+3 %"; falls get a minus sign."""
+    if not (_is_number(value) and _is_number(reference)) or not reference:
+        return ""
+    change = round((value / reference - 1) * 100)
+    if change == 0:
+        return "±0 %"
+    return f"+{change} %" if change > 0 else f"\u2212{-change} %"
+
+
+def band(low: float | None, high: float | None) -> str:
+    """A min-max range of TPS: (142.04, 151.3) -> "142" en dash "151"; one value -> "142"."""
+    if not (_is_number(low) and _is_number(high)):
+        return NO_DATA
+    if round(low) == round(high):
+        return f"{low:,.0f}"
+    return f"{low:,.0f}\u2013{high:,.0f}"
+
+
+def tokens(value: int | None) -> str:
+    """A context length: 131072 -> "131K", 32768 -> "33K", 8000 -> "8K"."""
+    if not _is_number(value) or value <= 0:
+        return NO_DATA
+    if value >= 999_500:
+        return f"{value / 1e6:.1f}".rstrip("0").rstrip(".") + "M"
+    return f"{value / 1000:.0f}K" if value >= 1000 else f"{int(value)}"
+
+
 def ago(seconds_elapsed: float) -> str:
-    """A rough age: 42 -> "just now", 600 -> "10 min", 7200 -> "2 h", 200000 -> "2 days"."""
+    """A rough age: 42 -> "just now", 600 -> "10 min ago", 7200 -> "2 h ago"."""
     if seconds_elapsed < 60:
         return "just now"
+    return f"{age(seconds_elapsed)} ago"
+
+
+def age(seconds_elapsed: float) -> str:
+    """A rough duration: 42 -> "under a minute", 600 -> "10 min", 7200 -> "2 h"."""
+    if seconds_elapsed < 60:
+        return "under a minute"
     minutes = int(seconds_elapsed // 60)
     if minutes < 120:
         return f"{minutes} min"
@@ -109,4 +150,8 @@ FILTERS = {
     "utc_time": utc_time,
     "iso_utc": iso_utc,
     "short_day": short_day,
+    "clock_time": clock_time,
+    "trend": trend,
+    "tokens": tokens,
+    "band": band,
 }

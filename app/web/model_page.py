@@ -13,7 +13,8 @@ from app.scraping.speed_shift import WINDOW_DAYS
 from app.web import charts, formatting
 from app.web.blueprint import bp
 from app.web.capacity_view import compare_partner, rate_limited_chart
-from app.web.rendering import Page, freshness, seconds_to_midnight, serve_cached
+from app.web.freshness import freshness
+from app.web.rendering import Page, seconds_to_midnight, serve_cached
 
 
 @bp.get("/models/<chute_id>")
@@ -25,16 +26,18 @@ def model(chute_id: str) -> Response:
 def render_model(chute_id: str) -> Page:
     conn = db.get_db()
     now = datetime.now(UTC)
+    today = now.date().isoformat()
     found = db.get_model(conn, chute_id)
     if found is None:
         abort(404)
-    # Its place on the board, by the default sort, among active models.
-    ranked = rank_models(db.list_models(conn), min_requests=current_app.config["MIN_REQUESTS"])
+    # Its place on the board (the speed rank), among active models.
+    min_requests = current_app.config["MIN_REQUESTS"]
+    ranked = rank_models(db.list_models(conn), min_requests=min_requests, today=today)
     placed = next((m for m in ranked if m["chute_id"] == chute_id), None)
-    flags = rank_models(
-        [found], min_requests=current_app.config["MIN_REQUESTS"], today=now.date().isoformat()
-    )[0]
+    flags = rank_models([found], min_requests=min_requests, today=today)[0]
     history = db.model_history(conn, chute_id)
+    # Today's figures are a day in progress: marked in the charts and the table.
+    partial = today if any(h["date"] == today for h in history) else None
     events = [event_object(e) for e in event_store.recent_events(conn, MAX_EVENTS, chute_id)]
     marks = [event_mark(e) for e in events]
     tps_series = [(h["date"], h["tps"]) for h in history]
@@ -44,12 +47,14 @@ def render_model(chute_id: str) -> Page:
             marks=marks,
             value_format=lambda v: f"{formatting.tps(v)} tok/s",
             tick_format=_tick,
+            partial_day=partial,
         ),
         "ttft": charts.chart(
             [(h["date"], h["ttft"]) for h in history],
             marks=marks,
             value_format=formatting.seconds,
             tick_format=_tick,
+            partial_day=partial,
         ),
         "requests": charts.chart(
             [(h["date"], h["requests"]) for h in history],
@@ -57,6 +62,7 @@ def render_model(chute_id: str) -> Page:
             kind="bar",
             value_format=lambda v: f"{formatting.count(v)} requests",
             tick_format=formatting.compact,
+            partial_day=partial,
         ),
         "rate_limited": rate_limited_chart(conn, chute_id),
     }
@@ -65,20 +71,30 @@ def render_model(chute_id: str) -> Page:
         "model.html",
         model=found,
         rank=placed["rank"] if placed else None,
-        total=len(ranked),
+        ranked_count=sum(1 for m in ranked if m["rank"]),
         low_sample=flags["low_sample"],
         partial_day=flags["partial_day"],
         often_rate_limited=flags["often_rate_limited"],
         compare_with=compare_partner(ranked, chute_id),
         often_share=OFTEN_RATE_LIMITED_SHARE,
+        today=today,
+        days_7d=days_with_speed(history, found.get("latest_date"), 7),
+        days_30d=days_with_speed(history, found.get("latest_date"), 30),
         history=list(reversed(history)),
         charts=charts_,
         events=events,
         embed=embed_code(chute_id, found["name"]),
-        last_updated=found.get("scraped_at"),
         fresh=fresh,
     )
     return html, min(fresh["holds_for"], seconds_to_midnight(now))
+
+
+def days_with_speed(history: list[dict], last_day: str | None, window: int) -> int:
+    """How many days with TPS the `window`-day average ending at `last_day` rests on."""
+    if not last_day:
+        return 0
+    first = (date.fromisoformat(last_day) - timedelta(days=window - 1)).isoformat()
+    return sum(1 for h in history if first <= h["date"] <= last_day and h["tps"] is not None)
 
 
 MAX_EVENTS = 200

@@ -1,439 +1,184 @@
-/* Chutes TPS Leaderboard: instant search and sort, Refresh and auto-refresh.
+/* Chutes TPS Leaderboard: instant search and sort, views, Refresh and auto-refresh.
  *
- * The server renders a complete page; this script only enhances it. Every card is in
- * the page (non-matches are `hidden`), so searching just toggles them and sorting just
- * reorders them. Refresh fetches /api/models and rebuilds the cards with textContent:
- * upstream strings (model names) never pass through innerHTML. After a refresh the navbar's
- * stale badge is re-checked against the newest scraped_at, by this browser's clock.
+ * The server renders everything, numbers and dates included; this script holds no
+ * formatting rule. Search hides rendered rows; sort reorders them by the raw values they
+ * carry (data-s-<sort>), then the server's fragment (GET /?fragment=board&…) replaces the
+ * board so the big numbers and headers follow. Refresh and auto-refresh fetch the same
+ * fragment; the fragment is parsed inertly (DOMParser) and swapped in by element id.
  */
 (function () {
   "use strict";
 
-  var board = document.getElementById("board");
-  var dataNode = document.getElementById("board-data");
-  if (!board || !dataNode) return;
-
-  // Same as app/leaderboard.py SORTS: sort key -> [field, highest first?].
-  var SORTS = {
-    rank: ["rank", false],
-    tps: ["latest_tps", true],
-    avg_7d: ["avg_7d", true],
-    avg_30d: ["avg_30d", true],
-    ttft: ["latest_ttft", false],
-    requests: ["latest_requests", true],
-    name: ["name", false],
-    peak: ["peak_tps", true]
-  };
-  var DEFAULT_SORT = "rank";
-  var REFRESH_MS = 5 * 60 * 1000;
-  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-  var SVG_NS = "http://www.w3.org/2000/svg";
-
   var form = document.getElementById("controls");
+  if (!form) return;
+
+  var REFRESH_MS = 5 * 60 * 1000;
+  var ANNOUNCE_MS = 600; // screen readers hear the result once typing pauses
+  var VIEW_KEY = "board-view";
+  var DEFAULTS = { sort: "rank", view: "cards", tokens: "1000" };
+
   var search = document.getElementById("q");
   var sortSelect = document.getElementById("sort");
+  var tokensSelect = document.getElementById("tokens");
   var applyButton = document.getElementById("apply");
   var refreshButton = document.getElementById("refresh");
-  var resultCount = document.getElementById("result-count");
   var refreshStatus = document.getElementById("refresh-status");
-  var noMatches = document.getElementById("no-matches");
-  var noMatchesQuery = document.getElementById("no-matches-query");
-  var emptyState = document.getElementById("empty-state");
-  var heroFigures = document.querySelector(".hero-figures");
-  var staleBadge = document.getElementById("stale-badge");
-  var staleAfter = staleBadge ? Number(staleBadge.getAttribute("data-stale-after")) : NaN;
-  var minRequests = Number(board.getAttribute("data-min-requests")) || 100;
+  var searchStatus = document.getElementById("search-status");
+  var compareBar = document.getElementById("compare-bar");
 
-  var models = parseData(dataNode.textContent);
+  var state = readState();
   var busy = false;
   var lastRefresh = Date.now();
   var missedWhileHidden = false;
+  var announceTimer = null;
 
-  function parseData(text) {
-    try {
-      var parsed = JSON.parse(text);
-      return Array.isArray(parsed) ? parsed : [];
-    } catch (err) {
-      return [];
-    }
-  }
-
-  // --- formatting: mirrors app/formatting.py ------------------------------------------
-
-  function isNum(v) {
-    return typeof v === "number" && isFinite(v);
-  }
-
-  function fixed(v, digits) {
-    return v.toLocaleString("en-US", {
-      minimumFractionDigits: digits,
-      maximumFractionDigits: digits
-    });
-  }
-
-  function fmtTps(v) {
-    return isNum(v) ? fixed(v, 1) : "—";
-  }
-
-  function fmtSeconds(v) {
-    if (!isNum(v)) return "—";
-    return v < 10 ? v.toFixed(2) + " s" : fixed(v, 1) + " s";
-  }
-
-  function fmtCount(v) {
-    return isNum(v) ? fixed(Math.trunc(v), 0) : "—";
-  }
-
-  function fmtCompact(v) {
-    if (!isNum(v)) return "—";
-    var units = [[1e9, "B"], [1e6, "M"], [1e3, "K"]];
-    for (var i = 0; i < units.length; i++) {
-      if (Math.abs(v) >= units[i][0] * 0.99995) {
-        return (v / units[i][0]).toFixed(1).replace(/\.0$/, "") + units[i][1];
-      }
-    }
-    return fmtCount(v);
-  }
-
-  function fmtDay(text) {
-    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text || "");
-    return m ? MONTHS[Number(m[2]) - 1] + " " + Number(m[3]) : "—";
-  }
-
-  function parseUtc(text) {
-    if (!text) return null;
-    // Timestamps without an offset are UTC (as on the server).
-    var iso = /[zZ]|[+-]\d{2}:?\d{2}$/.test(text) ? text : text + "Z";
-    var d = new Date(iso);
-    return isNaN(d.getTime()) ? null : d;
-  }
-
-  function pad(n) {
-    return (n < 10 ? "0" : "") + n;
-  }
-
-  /* A rough age, as app/formatting.py ago(): "just now", "42 min", "5 h", "3 days". */
-  function fmtAgo(seconds) {
-    if (seconds < 60) return "just now";
-    var minutes = Math.floor(seconds / 60);
-    if (minutes < 120) return minutes + " min";
-    var hours = Math.floor(minutes / 60);
-    if (hours < 48) return hours + " h";
-    return Math.floor(hours / 24) + " days";
-  }
-
-  function fmtUtc(d) {
-    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) +
-      " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " UTC";
-  }
-
-  // --- ranking: mirrors app/leaderboard.py --------------------------------------------
-
-  function fold(s) {
-    return String(s == null ? "" : s).toLowerCase();
-  }
-
-  function compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-  }
-
-  function byName(a, b) {
-    return compare(fold(a.name), fold(b.name));
-  }
-
-  /* Sorted copies with ranks over the full list; no-data models last and unranked. */
-  function rankModels(list, sortKey) {
-    var spec = SORTS[sortKey] || SORTS[DEFAULT_SORT];
-    var field = spec[0];
-    var desc = spec[1];
-    var value = function (m) {
-      return field === "name" ? fold(m.name) : m[field];
+  function readState() {
+    var params = new URLSearchParams(window.location.search);
+    var region = document.getElementById("board-region");
+    return {
+      q: params.get("q") || "",
+      sort: sortSelect.value,
+      order: region ? region.getAttribute("data-order") || "" : "",
+      view: region ? region.getAttribute("data-view") : "cards",
+      tokens: tokensSelect ? tokensSelect.value : DEFAULTS.tokens
     };
-    var withValue = list.filter(function (m) { return m[field] != null; });
-    var without = list.filter(function (m) { return m[field] == null; });
-    withValue.sort(function (a, b) {
-      var c = compare(value(a), value(b));
-      return (desc ? -c : c) || byName(a, b);
-    });
-    without.sort(byName);
-    // `rank` is the server's speed rank: sorting reorders, it never renumbers.
-    return withValue.concat(without);
   }
 
-  function queryWords() {
-    return fold(search.value).split(/\s+/).filter(Boolean);
-  }
-
-  function matches(m, words) {
-    var name = fold(m.name);
-    var id = fold(m.chute_id);
-    return words.every(function (w) {
-      return name.indexOf(w) !== -1 || id.indexOf(w) !== -1;
-    });
-  }
-
-  // --- the DOM ------------------------------------------------------------------------
-
-  function cardsById() {
-    var map = new Map();
-    Array.prototype.forEach.call(board.children, function (li) {
-      map.set(li.getAttribute("data-id"), li);
-    });
-    return map;
-  }
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text != null) node.textContent = text;
-    return node;
-  }
-
-  function setRank(li, rank) {
-    var podium = rank != null && rank <= 3;
-    li.className = "card" + (podium ? " podium podium-" + rank : "");
-    var badge = li.querySelector(".rank");
-    if (badge) {
-      badge.className = "rank" + (podium ? " rank-" + rank : "");
-      badge.querySelector(".rank-num").textContent = rank != null ? String(rank) : "—";
-    }
-  }
-
-  function emptySparkline(name) {
-    var svg = document.createElementNS(SVG_NS, "svg");
-    svg.setAttribute("class", "spark");
-    svg.setAttribute("viewBox", "0 0 120 32");
-    svg.setAttribute("width", "120");
-    svg.setAttribute("height", "32");
-    svg.setAttribute("role", "img");
-    svg.setAttribute("focusable", "false");
-    var title = document.createElementNS(SVG_NS, "title");
-    title.textContent = name + ": daily TPS, last 30 days";
-    var line = document.createElementNS(SVG_NS, "line");
-    line.setAttribute("class", "spark-none");
-    line.setAttribute("x1", "3");
-    line.setAttribute("x2", "117");
-    line.setAttribute("y1", "16");
-    line.setAttribute("y2", "16");
-    line.setAttribute("stroke-dasharray", "2 4");
-    svg.appendChild(title);
-    svg.appendChild(line);
-    return svg;
-  }
-
-  function metric(label, field, text, title) {
-    var wrap = el("div");
-    wrap.appendChild(el("dt", null, label));
-    var dd = el("dd", null, text);
-    dd.setAttribute("data-field", field);
-    if (title) dd.title = title;
-    wrap.appendChild(dd);
-    return wrap;
-  }
-
-  function flag(kind, text, title) {
-    var span = el("span", "flag flag-" + kind, text);
-    span.title = title;
-    return span;
-  }
-
-  /* One card, the same markup as templates/macros.html card(). */
-  function buildCard(m, old) {
-    var li = el("li");
-    li.setAttribute("data-id", m.chute_id);
-    var article = el("article", "card-body");
-
-    var head = el("header", "card-head");
-    var badge = el("span", "rank");
-    badge.appendChild(el("span", "visually-hidden", "Rank "));
-    badge.appendChild(el("span", "rank-num"));
-    head.appendChild(badge);
-    var h3 = el("h3", "card-title");
-    var link = el("a", null, m.name);
-    link.href = board.getAttribute("data-model-base") + encodeURIComponent(m.chute_id);
-    h3.appendChild(link);
-    head.appendChild(h3);
-    article.appendChild(head);
-
-    var speed = el("div", "card-speed");
-    var tps = el("p", "tps" + (m.latest_tps == null ? " tps-none" : ""));
-    tps.appendChild(el("span", "tps-value", fmtTps(m.latest_tps)));
-    tps.appendChild(document.createTextNode(" "));
-    tps.appendChild(el("span", "unit", "tok/s"));
-    speed.appendChild(tps);
-    // The API has no daily series: keep the sparkline the server drew.
-    var spark = old && old.querySelector(".spark");
-    speed.appendChild(spark ? spark.cloneNode(true) : emptySparkline(m.name));
-    article.appendChild(speed);
-
-    var dl = el("dl", "metrics");
-    dl.appendChild(metric("TTFT", "latest_ttft", fmtSeconds(m.latest_ttft)));
-    dl.appendChild(metric("7D avg", "avg_7d", fmtTps(m.avg_7d)));
-    dl.appendChild(metric("30D avg", "avg_30d", fmtTps(m.avg_30d)));
-    dl.appendChild(metric("Requests", "latest_requests", fmtCompact(m.latest_requests),
-      fmtCount(m.latest_requests)));
-    article.appendChild(dl);
-
-    var foot = el("p", "card-foot");
-    if (m.low_sample) {
-      foot.appendChild(flag("low", "Low sample", "Fewer than " + minRequests +
-        " requests on its latest day: the speed is a small sample"));
-    }
-    if (m.partial_day) {
-      foot.appendChild(flag("partial", "Partial day",
-        "The latest day is today (UTC): the day is still in progress"));
-    }
-    if (m.latest_date) {
-      var asOf = el("span", "as-of", "Day ");
-      var time = el("time", null, fmtDay(m.latest_date));
-      time.setAttribute("datetime", m.latest_date);
-      asOf.appendChild(time);
-      foot.appendChild(asOf);
-    }
-    article.appendChild(foot);
-    li.appendChild(article);
-    setRank(li, m.rank);
-    return li;
-  }
-
-  /* Put the cards in ranked order (moving existing nodes) and refresh their badges. */
-  function applyOrder(ranked) {
-    var cards = cardsById();
-    ranked.forEach(function (m) {
-      var li = cards.get(m.chute_id);
-      if (!li) return;
-      setRank(li, m.rank);
-      board.appendChild(li);
-    });
-  }
-
-  function applyFilter() {
-    var words = queryWords();
-    var shown = 0;
-    var byId = new Map(models.map(function (m) { return [m.chute_id, m]; }));
-    Array.prototype.forEach.call(board.children, function (li) {
-      var m = byId.get(li.getAttribute("data-id"));
-      var visible = !m || matches(m, words);
-      li.hidden = !visible;
-      shown += visible ? 1 : 0;
-    });
-    var total = board.children.length;
-    if (total) {
-      resultCount.textContent = words.length
-        ? shown + " of " + total + " models match"
-        : total + (total === 1 ? " model" : " models");
-    }
-    noMatches.hidden = !(total && shown === 0);
-    noMatchesQuery.textContent = search.value.trim();
+  function query(extra) {
+    var params = new URLSearchParams();
+    var s = Object.assign({}, state, extra || {});
+    if (s.q) params.set("q", s.q);
+    if (s.sort !== DEFAULTS.sort) params.set("sort", s.sort);
+    if (s.order) params.set("order", s.order);
+    if (s.view !== DEFAULTS.view) params.set("view", s.view);
+    if (String(s.tokens) !== DEFAULTS.tokens) params.set("tokens", s.tokens);
+    return params;
   }
 
   function syncUrl() {
-    var params = new URLSearchParams(window.location.search);
-    var q = search.value.trim();
-    if (q) params.set("q", q); else params.delete("q");
-    if (sortSelect.value !== DEFAULT_SORT) params.set("sort", sortSelect.value);
-    else params.delete("sort");
-    var qs = params.toString();
+    var qs = query().toString();
     history.replaceState(null, "", window.location.pathname + (qs ? "?" + qs : ""));
+    document.querySelectorAll(".view-switch a").forEach(function (link) {
+      var params = query({ view: link.getAttribute("data-view") });
+      var linkQs = params.toString();
+      link.href = window.location.pathname + (linkQs ? "?" + linkQs : "");
+    });
   }
 
-  function updateHero(list) {
-    var weighted = 0;
+  // --- search and sort on the rendered rows --------------------------------------------
+
+  function rowGroups() {
+    return Array.prototype.slice.call(document.querySelectorAll("#board-region [data-rows]"));
+  }
+
+  function applyFilter(announce) {
+    var words = state.q.toLowerCase().split(/\s+/).filter(Boolean);
+    var shown = 0;
     var total = 0;
-    var peak = null;
-    var peakBy = null;
-    var best = null;
-    list.forEach(function (m) {
-      if (isNum(m.latest_tps) && m.latest_requests) {
-        weighted += m.latest_tps * m.latest_requests;
-        total += m.latest_requests;
-      }
-      if (isNum(m.peak_tps) && (peak === null || m.peak_tps > peak)) {
-        peak = m.peak_tps;
-        peakBy = m.name;
-      }
-      if (isNum(m.latest_tps) && (best === null || m.latest_tps > best)) best = m.latest_tps;
+    rowGroups().forEach(function (group) {
+      Array.prototype.forEach.call(group.children, function (row) {
+        var text = row.getAttribute("data-name") + " " + row.getAttribute("data-id").toLowerCase();
+        var visible = words.every(function (w) { return text.indexOf(w) !== -1; });
+        row.hidden = !visible;
+        total += 1;
+        shown += visible ? 1 : 0;
+      });
     });
-    setText("hero-total", String(list.length));
-    setText("hero-with-data", list.filter(function (m) { return isNum(m.latest_tps); }).length +
-      " with speed data");
-    setText("hero-average", fmtTps(total ? weighted / total : null));
-    setText("hero-peak", fmtTps(peak !== null ? peak : best));
-    setText("hero-peak-by", peakBy || "");
+    var count = document.getElementById("result-count");
+    if (count && total) {
+      count.textContent = words.length
+        ? shown + " of " + total + " models match"
+        : total + (total === 1 ? " model" : " models");
+    }
+    var noMatches = document.getElementById("no-matches");
+    if (noMatches) noMatches.hidden = !(total && shown === 0);
+    var echo = document.getElementById("no-matches-query");
+    if (echo) echo.textContent = state.q;
+    if (announce && count) {
+      window.clearTimeout(announceTimer);
+      announceTimer = window.setTimeout(function () {
+        searchStatus.textContent = count.textContent;
+      }, ANNOUNCE_MS);
+    }
   }
 
-  function setText(id, text) {
-    var node = document.getElementById(id);
-    if (node) node.textContent = text;
+  function sortValue(row, key) {
+    if (key === "name") return row.getAttribute("data-name");
+    var raw = row.getAttribute("data-s-" + key);
+    return raw === null || raw === "" ? null : Number(raw);
   }
 
-  /* The newest scraped_at in the API's answer, or null if no model has one. */
-  function newestScrape(list) {
-    var newest = null;
-    list.forEach(function (m) {
-      var d = parseUtc(m.scraped_at);
-      if (d && (!newest || d > newest)) newest = d;
+  /* The server's order: by the key (its natural or chosen direction), ties by name,
+   * rows without the figure last. "rank" is the rank order's position, never missing. */
+  function applyOrder(descending) {
+    rowGroups().forEach(function (group) {
+      var rows = Array.prototype.slice.call(group.children);
+      rows.sort(function (a, b) {
+        var va = sortValue(a, state.sort);
+        var vb = sortValue(b, state.sort);
+        if (va === null || vb === null) {
+          if (va !== vb) return va === null ? 1 : -1;
+        } else if (va !== vb) {
+          return (va < vb ? -1 : 1) * (descending ? -1 : 1);
+        }
+        var na = a.getAttribute("data-name");
+        var nb = b.getAttribute("data-name");
+        return na < nb ? -1 : na > nb ? 1 : 0;
+      });
+      rows.forEach(function (row) { group.appendChild(row); });
     });
-    return newest;
   }
 
-  function updateLastUpdated(newest) {
-    var node = document.getElementById("last-updated");
-    if (!node || !newest) return;
-    node.setAttribute("datetime", newest.toISOString().replace(/\.\d{3}Z$/, "Z"));
-    node.textContent = fmtUtc(newest);
-  }
-
-  /* Stale when the newest data is older than the server's threshold (2x the scrape
-   * interval), by this browser's clock. Without a scraped_at, the server's verdict stays. */
-  function updateStale(newest) {
-    if (!staleBadge || !newest || !(staleAfter > 0)) return;
-    var age = (Date.now() - newest.getTime()) / 1000;
-    var stale = age >= staleAfter;
-    staleBadge.hidden = !stale;
-    if (!stale) return;
-    staleBadge.textContent = "Stale — last good update " + fmtAgo(age) + " ago";
-    staleBadge.title = "The last successful update was " + fmtAgo(age) + " ago (" +
-      fmtUtc(newest) + ").";
-  }
+  // --- the server's fragment --------------------------------------------------------------
 
   function setBusy(on) {
-    [board, heroFigures, refreshButton].forEach(function (node) {
+    ["board-region", "hero-figures"].forEach(function (id) {
+      var node = document.getElementById(id);
       if (!node) return;
       if (on) node.setAttribute("aria-busy", "true");
       else node.removeAttribute("aria-busy");
     });
+    if (on) refreshButton.setAttribute("aria-busy", "true");
+    else refreshButton.removeAttribute("aria-busy");
   }
 
-  function say(text, isError) {
-    refreshStatus.textContent = text;
-    refreshStatus.classList.toggle("is-error", Boolean(isError));
+  function swapIn(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    ["freshness", "hero-figures", "board-region"].forEach(function (id) {
+      var fresh = doc.getElementById(id);
+      var old = document.getElementById(id);
+      if (fresh && old) old.replaceWith(document.adoptNode(fresh));
+    });
+    enhanceRows();
+    applyFilter(false);
   }
 
-  // --- refresh ------------------------------------------------------------------------
-
-  function refresh() {
+  /* Fetch the board for the current state and swap it in. `quiet`: say nothing unless
+   * it fails (sort and view changes); Refresh reports its outcome. */
+  function load(quiet) {
     if (busy) return Promise.resolve();
     busy = true;
     lastRefresh = Date.now();
     setBusy(true);
-    say("Refreshing…");
-    var url = board.getAttribute("data-api") + "?sort=" + encodeURIComponent(sortSelect.value);
+    if (!quiet) refreshStatus.textContent = "Refreshing…";
+    refreshStatus.classList.remove("is-error");
+    var params = query({ q: "" });
+    params.set("fragment", "board");
     // no-cache: revalidate with the server (a cheap 304 if nothing changed).
-    return fetch(url, { headers: { Accept: "application/json" }, cache: "no-cache" })
+    return fetch(window.location.pathname + "?" + params.toString(), { cache: "no-cache" })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
+        return response.text();
       })
-      .then(function (data) {
-        if (!Array.isArray(data)) throw new Error("unexpected response");
-        render(data);
-        say("Updated at " + fmtUtc(new Date()).slice(11) + ".");
+      .then(function (html) {
+        swapIn(html);
+        if (!quiet) refreshStatus.textContent = "Board refreshed.";
       })
       .catch(function () {
-        // The cards on screen stay as they were.
-        say("Couldn't refresh just now; showing the last data we had. " +
-          "We'll try again in 5 minutes.", true);
+        // The board on screen stays as it was.
+        refreshStatus.textContent = "Couldn't refresh just now; showing the last data we " +
+          "had. We'll try again in 5 minutes.";
+        refreshStatus.classList.add("is-error");
       })
       .then(function () {
         busy = false;
@@ -441,22 +186,45 @@
       });
   }
 
-  function render(data) {
-    var old = cardsById();
-    var fragment = document.createDocumentFragment();
-    data.forEach(function (m) {
-      fragment.appendChild(buildCard(m, old.get(m.chute_id)));
+  // --- compare picking ----------------------------------------------------------------
+
+  var picked = [];
+
+  function updateCompare() {
+    if (!compareBar) return;
+    var go = document.getElementById("compare-go");
+    var count = document.getElementById("compare-count");
+    compareBar.hidden = picked.length === 0;
+    var ready = picked.length >= 2 && picked.length <= 4;
+    go.href = "/compare?ids=" + picked.map(encodeURIComponent).join(",");
+    go.setAttribute("aria-disabled", ready ? "false" : "true");
+    count.textContent = picked.length + " picked" +
+      (picked.length < 2 ? " (pick at least 2)" : picked.length > 4 ? " (at most 4)" : "");
+  }
+
+  /* The board ships a "compare with #1" link per model (it works without JS); with JS
+   * each model gets a checkbox instead, and the bar builds /compare?ids=… from 2 to 4. */
+  function enhanceRows() {
+    document.querySelectorAll("#board-region [data-rows] > [data-id]").forEach(function (row) {
+      var slot = row.querySelector(".compare");
+      if (!slot) return;
+      var link = slot.querySelector(".compare-link");
+      if (link) link.hidden = true;
+      var box = slot.querySelector("input");
+      if (!box) {
+        var label = document.createElement("label");
+        label.className = "compare-pick";
+        box = document.createElement("input");
+        box.type = "checkbox";
+        box.value = row.getAttribute("data-id");
+        var title = row.querySelector(".card-title a, .c-name a");
+        box.setAttribute("aria-label", "Compare " + (title ? title.textContent : box.value));
+        label.appendChild(box);
+        if (!row.closest("table")) label.appendChild(document.createTextNode(" Compare"));
+        slot.appendChild(label);
+      }
+      box.checked = picked.indexOf(box.value) !== -1;
     });
-    board.replaceChildren(fragment);
-    models = data;
-    if (emptyState && data.length) emptyState.hidden = true;
-    updateHero(data);
-    var newest = newestScrape(data);
-    updateLastUpdated(newest);
-    updateStale(newest);
-    // The API ranked for the chosen sort; re-rank locally only if it changed meanwhile.
-    applyOrder(rankModels(models, sortSelect.value));
-    applyFilter();
   }
 
   // --- wiring -------------------------------------------------------------------------
@@ -465,47 +233,128 @@
   if (applyButton) applyButton.hidden = true;
 
   search.addEventListener("input", function () {
-    applyFilter();
+    state.q = search.value.trim();
+    applyFilter(true);
     syncUrl();
   });
 
-  sortSelect.addEventListener("change", function () {
-    applyOrder(rankModels(models, sortSelect.value));
-    board.setAttribute("data-sort", sortSelect.value);
-    applyFilter();
+  function sortBy(sort, order) {
+    state.sort = sort;
+    state.order = order || "";
+    sortSelect.value = sort;
+    var desc = order ? order === "desc" : form.getAttribute("data-desc-" + sort) === "true";
+    applyOrder(desc);
     syncUrl();
+    return load(true);
+  }
+
+  sortSelect.addEventListener("change", function () {
+    sortBy(sortSelect.value, "");
   });
+
+  if (tokensSelect) {
+    tokensSelect.addEventListener("change", function () {
+      state.tokens = tokensSelect.value;
+      syncUrl();
+      load(true);
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var sortLink = event.target.closest && event.target.closest("#board-region a.sort-link");
+    if (sortLink) {
+      event.preventDefault();
+      var params = new URL(sortLink.href).searchParams;
+      sortBy(params.get("sort") || DEFAULTS.sort, params.get("order") || "").then(function () {
+        var again = document.querySelector('#board-region a.sort-link[data-sort="' +
+          state.sort + '"]');
+        if (again) again.focus();
+      });
+      return;
+    }
+    var viewLink = event.target.closest && event.target.closest(".view-switch a");
+    if (viewLink) {
+      event.preventDefault();
+      setView(viewLink.getAttribute("data-view"));
+    }
+  });
+
+  function setView(view) {
+    state.view = view;
+    try {
+      window.localStorage.setItem(VIEW_KEY, view);
+    } catch (err) {
+      /* not remembered, still shown */
+    }
+    document.querySelectorAll(".view-switch a").forEach(function (link) {
+      if (link.getAttribute("data-view") === view) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    });
+    var hidden = form.querySelector('input[name="view"]');
+    if (hidden) hidden.value = view;
+    syncUrl();
+    return load(true);
+  }
+
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.closest || !box.closest(".compare-pick")) return;
+    picked = picked.filter(function (id) { return id !== box.value; });
+    if (box.checked) picked.push(box.value);
+    updateCompare();
+  });
+
+  if (compareBar) {
+    document.getElementById("compare-clear").addEventListener("click", function () {
+      picked = [];
+      enhanceRows();
+      updateCompare();
+    });
+    document.getElementById("compare-go").addEventListener("click", function (event) {
+      if (this.getAttribute("aria-disabled") === "true") event.preventDefault();
+    });
+  }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    if (event.submitter === refreshButton) {
-      refresh();
-    } else {
-      applyFilter();
-      syncUrl();
-    }
+    if (event.submitter === refreshButton) load(false);
   });
 
   refreshButton.addEventListener("click", function (event) {
     event.preventDefault();
-    refresh();
+    load(false);
   });
 
   window.setInterval(function () {
     if (document.hidden) missedWhileHidden = true;
-    else refresh();
+    else load(false);
   }, REFRESH_MS);
 
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden && (missedWhileHidden || Date.now() - lastRefresh > REFRESH_MS)) {
       missedWhileHidden = false;
-      refresh();
+      load(false);
     }
   });
 
-  // A back/forward or autofilled search box: make the cards agree with the controls.
-  if (search.value.trim() || sortSelect.value !== board.getAttribute("data-sort")) {
-    applyOrder(rankModels(models, sortSelect.value));
-    applyFilter();
+  enhanceRows();
+  // A remembered table view, when the URL doesn't choose one.
+  var remembered = null;
+  try {
+    remembered = window.localStorage.getItem(VIEW_KEY);
+  } catch (err) {
+    remembered = null;
+  }
+  if (!new URLSearchParams(window.location.search).has("view") && remembered === "table" &&
+      state.view !== "table") {
+    setView("table");
+  } else {
+    syncUrl();
+  }
+  // A back/forward or autofilled search box: make the rows agree with the controls.
+  if (search.value.trim() !== state.q) {
+    state.q = search.value.trim();
+    applyFilter(false);
+    syncUrl();
   }
 })();

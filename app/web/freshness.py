@@ -1,0 +1,63 @@
+"""The data's freshness, for the one freshness line every page shows in its navbar."""
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+
+from app import db
+from app.web import formatting
+
+# A failed attempt's reason is upstream's or the scraper's text: keep the line short.
+MAX_REASON = 140
+# "3 min ago" changes every minute: a page showing it holds no longer than that.
+AGE_TEXT_HOLDS = 60.0
+
+
+def freshness(conn: sqlite3.Connection, now: datetime) -> dict:
+    """State (fresh / stale / empty), when the data is from, and the last failed attempt.
+
+    Stale: the last good scrape is older than 2x the interval. `holds_for` is how many
+    seconds this answer (and the page showing it) stays true without a new scrape.
+    """
+    interval = float(current_app.config["SCRAPE_INTERVAL"])
+    good = db.last_run(conn, good_only=True)
+    last = db.last_run(conn)
+    finished = formatting.parse_utc(good["finished_at"]) if good else None
+    state, holds_for, age_text = "empty", float("inf"), None
+    if finished is not None:
+        elapsed = max(0.0, (now - finished).total_seconds())
+        stale_at = finished + timedelta(seconds=2 * interval)
+        state = "stale" if now >= stale_at else "fresh"
+        age_text = formatting.ago(elapsed)
+        holds_for = AGE_TEXT_HOLDS - elapsed % AGE_TEXT_HOLDS
+        if state == "fresh":
+            holds_for = min(holds_for, (stale_at - now).total_seconds())
+    return {
+        "state": state,
+        "stale": state == "stale",
+        "as_of": good["finished_at"] if good else None,
+        "ago": age_text,
+        "failure": _failure(last, good),
+        "holds_for": holds_for,
+        "stale_after": round(2 * interval),
+    }
+
+
+def _failure(last: dict | None, good: dict | None) -> dict | None:
+    """The newest attempt when it failed after (or without) the last good one."""
+    if last is None or last["status"] != "failed" or (good and good["id"] == last["id"]):
+        return None
+    reason = " ".join(str(last.get("message") or "no reason recorded").split())
+    if len(reason) > MAX_REASON:
+        reason = reason[: MAX_REASON - 1].rstrip() + "…"
+    return {"at": last.get("finished_at") or last.get("started_at"), "why": reason}
+
+
+def site_freshness() -> dict | None:
+    """Freshness for pages that don't compute it (methodology, errors, API docs); None when
+    the database can't be read (the error page for that must still render)."""
+    try:
+        return freshness(db.get_db(), datetime.now(UTC))
+    except (sqlite3.Error, OSError):
+        return None

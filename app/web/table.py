@@ -1,0 +1,119 @@
+"""The board's rows: what each card and table row shows, in both views, from ranked models.
+
+Display values are formatted here and in formatting.py, never in the page's JavaScript:
+the JavaScript sorts on the raw values each row carries (`sort_values`).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.ranking import SORTS, response_seconds
+from app.web import formatting
+
+TOKEN_CHOICES = (256, 1000, 4000)
+# The board shows the ranked day's TTFT and requests (the latest day's when unranked), so
+# it sorts on what it shows; the API sorts on latest_* (app.ranking.SORTS).
+BOARD_FIELDS = {"ttft": "shown_ttft", "requests": "shown_requests"}
+DEFAULT_TOKENS = 1000
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    sort: str | None  # the ?sort= its header sets; None: not sortable
+    priority: int  # 1 always shown; 2 hidden on tablets; 3 hidden on phones
+    numeric: bool = True
+
+
+COLUMNS = (
+    Column("rank", "#", None, 1),
+    Column("name", "Model", "name", 1, numeric=False),
+    Column("tps", "TPS", "rank", 1),
+    Column("band", "7-day range", None, 3),
+    Column("ttft", "TTFT", "ttft", 2),
+    Column("response", "Answer", None, 1),
+    Column("requests", "Requests", "requests", 2),
+    Column("rate_limited", "Rate-limited 24 h", "rate_limited", 3),
+    Column("instances", "Instances", "instances", 3),
+    Column("price_in", "$/1M in", "price_in", 3),
+    Column("price_out", "$/1M out", "price_out", 2),
+    Column("context", "Context", "context", 3),
+)
+
+# The card's big number for each sort: (field, formatter, unit).
+BIG_NUMBER: dict[str, tuple[str, Callable, str]] = {
+    "rank": ("shown_tps", formatting.tps, "tok/s"),
+    "name": ("shown_tps", formatting.tps, "tok/s"),
+    "tps": ("latest_tps", formatting.tps, "tok/s"),
+    "avg_7d": ("avg_7d", formatting.tps, "tok/s · 7-day avg"),
+    "avg_30d": ("avg_30d", formatting.tps, "tok/s · 30-day avg"),
+    "peak": ("peak_tps", formatting.tps, "tok/s · 30-day peak"),
+    "ttft": ("shown_ttft", formatting.seconds, "to first token"),
+    "requests": ("shown_requests", formatting.compact, "requests"),
+    "rate_limited": ("rate_limited_24h", formatting.share, "rate-limited · 24 h"),
+    "instances": ("instances", formatting.count, "instances"),
+    "price_in": ("price_input", formatting.price, "per 1M input tokens"),
+    "price_out": ("price_output", formatting.price, "per 1M output tokens"),
+    "context": ("context_length", formatting.tokens, "tokens of context"),
+}
+
+
+def seven_day_bands(series: dict[str, list], first_day: str) -> dict[str, tuple[float, float]]:
+    """Per model, the lowest and highest daily TPS from `first_day` on (7-day min-max)."""
+    bands = {}
+    for chute_id, days in series.items():
+        values = [v for d, v in days if d >= first_day and v is not None]
+        if values:
+            bands[chute_id] = (min(values), max(values))
+    return bands
+
+
+def board_row(model: dict, *, sort: str, tokens: int, today: str, min_requests: int) -> dict:
+    """The model (a copy from rank_models, updated in place: a 300-model page should not
+    copy every row twice) plus what the board shows: the ranked day's figures when it has
+    one, else its latest day's with the reason it is unranked."""
+    ranked = model.get("rank") is not None
+    tps = model.get("rank_tps") if ranked else model.get("latest_tps")
+    ttft = model.get("rank_ttft") if ranked else model.get("latest_ttft")
+    day = model.get("rank_date") if ranked else model.get("latest_date")
+    row = model
+    row |= {
+        "shown_tps": tps,
+        "shown_ttft": ttft,
+        "shown_requests": model.get("rank_requests") if ranked else model.get("latest_requests"),
+        "shown_date": day,
+        "today": day == today,
+        "trend": formatting.trend(tps, model.get("avg_7d")),
+        "response": response_seconds(ttft, tps, tokens),
+        "unranked_reason": None if ranked else _unranked_reason(model, min_requests),
+    }
+    # Only figures the row has (a missing one sorts last); the name sorts on data-name.
+    row["sort_values"] = {
+        key: _raw(row.get(BOARD_FIELDS.get(key, field)))
+        for key, (field, _) in SORTS.items()
+        if key != "name" and row.get(BOARD_FIELDS.get(key, field)) is not None
+    }
+    field, format_value, unit = BIG_NUMBER[sort]
+    row["big"] = {
+        "value": format_value(row.get(field)),
+        "unit": unit,
+        "none": row.get(field) is None,
+    }
+    return row
+
+
+def _unranked_reason(model: dict, min_requests: int) -> str:
+    if model.get("latest_tps") is None:
+        return "no speed data yet"
+    requests = formatting.count(model.get("latest_requests") or 0)
+    return (
+        f"too little traffic to rank: {requests} requests on "
+        f"{formatting.short_day(model.get('latest_date'))}, fewer than {min_requests:,}"
+        " on every day of the last 7"
+    )
+
+
+def _raw(value: object) -> str:
+    """A sort value as the page carries it (a data-* attribute): 7 significant digits."""
+    return value.casefold() if isinstance(value, str) else f"{value:.7g}"

@@ -252,6 +252,18 @@ def test_low_sample_and_partial_day_flags(client, board):
     assert cards["empty"]["flags"] == []  # no data is not a "low sample"
 
 
+def test_a_thin_today_behind_a_ranked_day_is_not_flagged(client, db_path):
+    """The card shows yesterday's full ranked day: today's 12 requests inform nothing."""
+    entry, rows = simple_model("early", "Early Today", {0: (70.0, 12), 1: (60.0, 4000)})
+    seed(db_path, [entry], rows)
+    card = cards_of(client.get("/"))[0]
+    assert card["rank"] == "1" and card["big"] == "60.0"
+    assert card["flags"] == []
+    # The API still says what its latest day is: a low sample, today.
+    model = client.get("/api/models").get_json()[0]
+    assert model["low_sample"] is True and model["partial_day"] is True
+
+
 def test_freshness_line_in_utc(client, board):
     html = client.get("/").get_data(as_text=True)
     match = re.search(r'Data as of <time datetime="([^"]+)">([^<]+)</time> · ([^<]+)</span>', html)

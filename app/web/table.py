@@ -77,11 +77,15 @@ def board_row(model: dict, *, sort: str, tokens: int, today: str, min_requests: 
     tps = model.get("rank_tps") if ranked else model.get("latest_tps")
     ttft = model.get("rank_ttft") if ranked else model.get("latest_ttft")
     day = model.get("rank_date") if ranked else model.get("latest_date")
+    requests = model.get("rank_requests") if ranked else model.get("latest_requests")
     row = model
     row |= {
         "shown_tps": tps,
         "shown_ttft": ttft,
-        "shown_requests": model.get("rank_requests") if ranked else model.get("latest_requests"),
+        "shown_requests": requests,
+        # About the figures shown: a ranked day has enough requests by definition, so a
+        # thin partial today behind it is no reason to flag the card.
+        "low_sample": tps is not None and (requests or 0) < min_requests,
         "shown_date": day,
         "today": day == today,
         "trend": formatting.trend(tps, model.get("avg_7d")),

@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime
 
-from app import db, db_capacity
+from app import db
+from app.db import capacity as db_capacity
 from app.rows import CapacitySnapshot
 from app.scraping.capacity_update import prepare_capacity
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from app import create_app, db, db_capacity
+from app import create_app, db
+from app.db import capacity as db_capacity
 from app.scraping import run as run_module
 from app.scraping.capacity_stats import retention_start
 from app.scraping.run import RunOutcome, run_scrape

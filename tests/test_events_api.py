@@ -2,8 +2,9 @@
 
 import pytest
 
-from app import db, event_store
+from app import db
 from app.api.openapi import document
+from app.db import events as event_store
 from app.scraping.events import NewEvent
 from tests.seed import seed, simple_model
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import create_app, event_store
+from app import create_app
+from app.db import events as event_store
 from app.scraping.run import run_scrape
 from tests.upstream import Dataset, make_chute, make_model_entry, make_row, make_upstream_app, serve
 from tests.upstream_capacity import UtilizationFeed

@@ -6,7 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from app import db, event_store
+from app import db
+from app.db import events as event_store
 from app.scraping.events import NewEvent
 from app.web.badge_svg import SAFETY, badge, box_width, text_width
 from tests.seed import seed, simple_model

@@ -3,7 +3,8 @@
 import html
 import re
 
-from app import db, event_store
+from app import db
+from app.db import events as event_store
 from app.scraping.events import NewEvent
 from app.web import charts
 from app.web.model_page import event_mark

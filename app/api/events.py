@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from flask import Response, request
 from werkzeug.datastructures import MultiDict
 
-from app import db, event_store
+from app import db
 from app.api.bodies import Body, cached_body, conditional_response, make_body
 from app.api.openapi import MAX_CHUTE_ID_LENGTH
 from app.api.params import DEFAULT_EVENTS, MAX_EVENTS, parse_limit, single_value
 from app.api.routes import JSON, bp, last_good_finished
 from app.api.serialise import event_object, json_body
 from app.cache import query_key
+from app.db import events as event_store
 
 
 @dataclass(frozen=True)

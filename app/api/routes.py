@@ -6,13 +6,15 @@ from functools import cache as cache_once
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from app import db, db_capacity, event_store
+from app import db
 from app.api.bodies import Body, cached_body, conditional_response, make_body
 from app.api.health import health_payload, unavailable_payload
 from app.api.openapi import MAX_CHUTE_ID_LENGTH, document
 from app.api.params import ListParams, parse_list_params
 from app.api.serialise import csv_body, event_object, history_object, json_body, model_object
 from app.cache import cache, data_version
+from app.db import capacity as db_capacity
+from app.db import events as event_store
 from app.errors import UNAVAILABLE, log_database_error
 from app.ranking import filter_models, rank_models
 

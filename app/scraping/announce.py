@@ -7,7 +7,7 @@ on the state the run leaves; the events commit or roll back with the data that c
 import sqlite3
 from datetime import date
 
-from app import event_store
+from app.db import events as event_store
 from app.scraping.events import ModelState, NewEvent, detect
 from app.scraping.speed_shift import history_needed
 

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from app import db_capacity
 from app.clock import parse_utc
-from app.db_capacity import CapacityUpdate
+from app.db import capacity as db_capacity
+from app.db.capacity import CapacityUpdate
 from app.rows import CapacitySnapshot
 from app.scraping.capacity_stats import (
     WINDOW_24H,

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from app import db, event_store
+from app import db
 from app.config import SOURCES
-from app.db_capacity import CapacityUpdate
+from app.db import events as event_store
+from app.db.capacity import CapacityUpdate
 from app.rows import DailyRow
 from app.scraping.announce import Announcer
 from app.scraping.capacity_update import capacity_for_run

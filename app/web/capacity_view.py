@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from app import db_capacity
+from app.db import capacity as db_capacity
 from app.web import charts, formatting
 
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Response, abort, current_app, make_response, render_template, request
 
-from app import db, db_capacity
+from app import db
+from app.db import capacity as db_capacity
 from app.ranking import rank_models
 from app.web import formatting
 from app.web.blueprint import bp

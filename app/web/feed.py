@@ -6,10 +6,11 @@ from collections.abc import Callable, Sequence
 
 from flask import Response, request, url_for
 
-from app import db, event_store
+from app import db
 from app.api.bodies import Body, cached_body, conditional_response, make_body
 from app.api.serialise import event_object
 from app.cache import query_key
+from app.db import events as event_store
 from app.web.blueprint import bp
 
 ATOM_NS = "http://www.w3.org/2005/Atom"

@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Response, abort, current_app, render_template, url_for
 from markupsafe import escape
 
-from app import db, event_store
+from app import db
 from app.api.serialise import event_object
+from app.db import events as event_store
 from app.ranking import OFTEN_RATE_LIMITED_SHARE, rank_models
 from app.scraping.speed_shift import WINDOW_DAYS
 from app.web import charts, formatting

@@ -12,10 +12,12 @@ from urllib.parse import quote
 import click
 from flask import Flask, current_app, g
 
-from app import db_capacity
+from app.db import capacity as db_capacity
 from app.rows import DailyRow, Figures
 
-SCHEMA_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schema.sql")
+# app/db/__init__.py -> the project root, where schema.sql lives.
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCHEMA_PATH = os.path.join(PROJECT_ROOT, "schema.sql")
 BUSY_TIMEOUT_S = 10.0
 
 

@@ -227,7 +227,10 @@ def fetch_pages(
     limit = count if fetch_all else max(0, int(config["BATCH_SIZE"]))
     total = min(limit, count)
     harvested: dict[tuple[str, str], DailyRow] = {}
-    raw_rows: list[dict] = []
+    # The raw rows behind `harvested`, one per (chute, day) as they are: every stats page
+    # can carry every chute's rows, so keeping each page's copies would hold the whole
+    # catalogue's history once per page (300 chutes x 31 days x 30 pages: ~270 MB).
+    raw_rows: dict[tuple[str, str], dict] = {}
     have: set[str] = set()
     first_page_error: str | None = None
     fetched = visited = 0
@@ -254,7 +257,8 @@ def fetch_pages(
             errors.append(str(reason))
             first_page_error = first_page_error or str(reason)
             rows, raw = [], []
-        raw_rows.extend(raw)
+        for item in raw:
+            raw_rows[(str(item.get("chute_id")), str(item.get("date")))] = item
         for row in rows:
             # A later page's copy of a (chute, day) is fresher.
             harvested[(row.chute_id, row.date)] = row
@@ -277,7 +281,7 @@ def fetch_pages(
         errors=errors,
         next_offset=offset if fetch_all else (offset + visited) % count,
         field_gaps=field_gaps(
-            [raw for raw in raw_rows if raw.get("chute_id") in known],
+            [raw for raw in raw_rows.values() if raw.get("chute_id") in known],
             [row for row in harvested.values() if row.chute_id in known],
         ),
         failure=failure,

@@ -58,8 +58,8 @@ class Sparkline:
 
 
 @dataclass(frozen=True)
-class Chart:
-    """Everything a template needs to draw one chart inside a width x height viewBox."""
+class Frame:
+    """A chart's viewBox (width x height) and its plot area inside it."""
 
     width: int
     height: int
@@ -67,6 +67,12 @@ class Chart:
     top: float
     right: float
     bottom: float
+
+
+@dataclass(frozen=True)
+class Chart(Frame):
+    """Everything a template needs to draw one chart inside a width x height viewBox."""
+
     paths: list[str] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from app.web.charts import Series, Tick, nice_ticks, path_data, segments
+from app.web.charts import Frame, Series, Tick, nice_ticks, path_data, segments
 
 MARKERS = ("circle", "square", "triangle", "diamond")
 MARKER_SIZE = 4.0  # half-width in viewBox units
@@ -35,13 +35,9 @@ class OverlaySeries:
 
 
 @dataclass(frozen=True)
-class Overlay:
-    width: int
-    height: int
-    left: float
-    top: float
-    right: float
-    bottom: float
+class Overlay(Frame):
+    """The compare page's chart: its frame, the models' series and the axes' ticks."""
+
     series: list[OverlaySeries] = field(default_factory=list)
     y_ticks: list[Tick] = field(default_factory=list)
     x_ticks: list[Tick] = field(default_factory=list)

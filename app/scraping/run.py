@@ -172,9 +172,7 @@ def run_scrape(
                 if outcome.status != "failed" or outcome.recorded:
                     return outcome
     except OSError as exc:  # the lock file beside the database cannot be opened
-        log.error("%s", describe_storage_error(exc, database + ".lock", public=False))
-        message = describe_storage_error(exc, database, public=True)
-        outcome = RunOutcome("failed", message, source=source)
+        outcome = _storage_failure(exc, database, source, logged_path=database + ".lock")
     _record_alone(database, started_at, outcome)
     return outcome
 
@@ -191,12 +189,7 @@ def _guarded_run(
     try:
         return _locked_run(config, database, source, fetch_all, progress, started_at)
     except (sqlite3.Error, OSError) as exc:
-        # One line, no traceback: the cause is known, and it is not a bug.
-        log.error(
-            "scrape failed on storage: %s", describe_storage_error(exc, database, public=False)
-        )
-        message = describe_storage_error(exc, database, public=True)
-        return RunOutcome("failed", message, source=source)
+        return _storage_failure(exc, database, source)
     except Exception as exc:  # a bug must still end as a recorded, failed run
         # The traceback and exception text go to the log; the recorded message is
         # public (/api/health, the page), so it names only the kind.
@@ -206,6 +199,19 @@ def _guarded_run(
             f"internal error ({type(exc).__name__}); details in the scraper's log",
             source=source,
         )
+
+
+def _storage_failure(
+    exc: BaseException, database: str, source: str, *, logged_path: str | None = None
+) -> RunOutcome:
+    """A failed outcome for a database or file error: one log line with the path and
+    SQLite's words (no traceback: the cause is known, and it is not a bug), and the
+    public phrase as the recorded message."""
+    log.error(
+        "scrape failed on storage: %s",
+        describe_storage_error(exc, logged_path or database, public=False),
+    )
+    return RunOutcome("failed", describe_storage_error(exc, database, public=True), source=source)
 
 
 def describe_storage_error(exc: BaseException, database: str, *, public: bool) -> str:

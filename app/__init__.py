@@ -6,9 +6,11 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import api, cache, db, errors, security, web
+from app import api, web
 from app.config import DEFAULTS
-from app.hotpath import HotPath
+from app.db import flaskdb
+from app.plumbing import cache, errors, security
+from app.plumbing.hotpath import HotPath
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # No redirects from "//x" to "/x": every route is flat, nginx already merges slashes,
     # and a redirect would echo a fuzzed path (newlines and all) into a Location header.
     app.url_map.merge_slashes = False
-    db.init_app(app)
+    flaskdb.init_app(app)
     cache.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -42,6 +44,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     if app.config.get("HOT_PATH", True):
-        # Outermost: a replayed answer skips ProxyFix too (app/hotpath.py).
+        # Outermost: a replayed answer skips ProxyFix too (app/plumbing/hotpath.py).
         app.wsgi_app = HotPath(app.wsgi_app, app.config["DATABASE"])
     return app

@@ -30,10 +30,10 @@ DEFAULTS: dict[str, object] = {
     # many seconds; upstream's snapshot cadence is unknown, so the margin is wide.
     "CAPACITY_STALE_AFTER": 3600,
     "MIN_REQUESTS": 100,
-    # SimpleCache bounded in bytes (app/cache_backend.py): a worker is a ~45 MB process,
+    # SimpleCache bounded in bytes (app/plumbing/cache_backend.py): a worker is a ~45 MB process,
     # and SPEC §8 caps it at ~80 MB whatever the traffic, so the responses it keeps may
     # total 24 MB. A flood of distinct ?q= then only evicts older pages.
-    "CACHE_TYPE": "app.cache_backend.BoundedSimpleCache",
+    "CACHE_TYPE": "app.plumbing.cache_backend.BoundedSimpleCache",
     "CACHE_MAX_BYTES": 24 * 1024 * 1024,
     "CACHE_DEFAULT_TIMEOUT": 300,
     # Number of trusted proxies in front of gunicorn (nginx); 0 disables ProxyFix.

@@ -4,6 +4,13 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from app.clock import today_utc
+from app.methodology import (
+    E2E_TOKENS,
+    RANK_WINDOW_DAYS,
+    often_rate_limited,
+    response_seconds,
+    weighted_mean,
+)
 
 # sort name -> (model field, highest first?)
 SORTS: dict[str, tuple[str, bool]] = {
@@ -62,34 +69,17 @@ def sort_models(
     return with_value + without
 
 
-# A ranked day older than this many days (ending today) no longer ranks: the stored
-# figures were computed at the last scrape, and a model not refreshed since must not keep
-# its place on an old day.
-RANK_WINDOW_DAYS = 7
-# Seconds for an answer of this many tokens: the API's e2e_1k_s.
-E2E_TOKENS = 1000
-# "Often rate-limited" (SPEC §5): at least this share of the last 24 h's requests refused.
-OFTEN_RATE_LIMITED_SHARE = 0.2
-
-
-def often_rate_limited(rate_limited_24h: float | None) -> bool:
-    return rate_limited_24h is not None and rate_limited_24h >= OFTEN_RATE_LIMITED_SHARE
-
-
 def _days_before(today: str, days: int) -> str:
     return (date.fromisoformat(today) - timedelta(days=days)).isoformat()
 
 
-def response_seconds(ttft: float | None, tps: float | None, tokens: int) -> float | None:
-    """Seconds until an answer of `tokens` tokens is complete: TTFT + tokens / TPS."""
-    if ttft is None or not tps:
-        return None
-    return ttft + tokens / tps
-
-
 def speed_ranks(models: Iterable[dict], today: str) -> dict[str, int]:
     """The speed rank (SPEC §5): models with a current ranked day, fastest first, ties by
-    more requests, then by name. Models absent from the result are unranked."""
+    more requests, then by name. Models absent from the result are unranked.
+
+    A ranked day older than RANK_WINDOW_DAYS no longer ranks: the stored figures were
+    computed at the last scrape, and a model not refreshed since must not keep its place
+    on an old day."""
     oldest = _days_before(today, RANK_WINDOW_DAYS - 1)
     ranked = [
         m
@@ -156,15 +146,12 @@ def filter_models(models: Iterable[dict], query: str | None) -> list[dict]:
 def hero_figures(models: Iterable[dict]) -> dict:
     """Total models, request-weighted average latest TPS, and the best peak TPS."""
     models = list(models)
-    weighted = total = 0.0
-    for m in models:
-        if m.get("latest_tps") is not None and m.get("latest_requests"):
-            weighted += m["latest_tps"] * m["latest_requests"]
-            total += m["latest_requests"]
     peaks = [m["peak_tps"] for m in models if m.get("peak_tps") is not None]
     tps = [m["latest_tps"] for m in models if m.get("latest_tps") is not None]
     return {
         "total_models": len(models),
-        "average_tps": weighted / total if total else None,
+        "average_tps": weighted_mean(
+            (m.get("latest_tps"), m.get("latest_requests")) for m in models
+        ),
         "peak_tps": max(peaks) if peaks else (max(tps) if tps else None),
     }

@@ -35,7 +35,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from app import create_app, hotpath
+from app import create_app
+from app.plumbing import hotpath
 from app.scraping.run import run_scrape
 from app.scraping.sources.api import parse_stats
 from app.scraping.sources.pages import parse_data_json, parse_stats_page

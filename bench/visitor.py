@@ -20,7 +20,8 @@ import sys
 import threading
 from pathlib import Path
 
-from app import create_app, db
+from app import create_app
+from app.db import connection
 from tests.seed import seed, simple_model
 
 CHROMIUM = "/usr/bin/chromium"
@@ -47,7 +48,7 @@ VisitorRow = tuple[str, str, str, bool | None, str]
 def seeded_database(directory: Path, count: int) -> str:
     """`count` models with 35 days of gently varying speeds, through the real write path."""
     path = os.fspath(directory / f"visitor-{count}.sqlite3")
-    db.init_db(path)
+    connection.init_db(path)
     catalogue, rows = [], []
     for i in range(count):
         base = 20 + (i * 37) % 180

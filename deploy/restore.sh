@@ -70,7 +70,7 @@ if [[ -f $db ]]; then
 fi
 rm -f -- "$db-wal" "$db-shm"
 mv -f -- "$tmp" "$db"
-# The data version is the identity of this file (app/cache.py): a fresh inode.
+# The data version is the identity of this file (app/plumbing/cache.py): a fresh inode.
 printf 'restored %s\n' "$(date -u +%FT%TZ)" >"$db.version.new"
 chown "$SERVICE_USER:$SERVICE_USER" "$db.version.new"
 chmod 0644 "$db.version.new"

@@ -5,7 +5,8 @@ import pathlib
 
 import pytest
 
-from app import create_app, db
+from app import create_app
+from app.db import connection
 from tests.skip_policy import (  # noqa: F401  (hooks: pytest finds them by name)
     pytest_make_collect_report,
     pytest_runtest_makereport,
@@ -22,7 +23,7 @@ def fixture_text(name: str) -> str:
 @pytest.fixture
 def db_path(tmp_path: pathlib.Path) -> str:
     path = os.fspath(tmp_path / "leaderboard.sqlite3")
-    db.init_db(path)
+    connection.init_db(path)
     return path
 
 

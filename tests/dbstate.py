@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from app import db
+from app.db import connection
 
 
 def snapshot(db_path: str) -> dict[str, list[tuple]]:
@@ -22,7 +22,7 @@ def snapshot(db_path: str) -> dict[str, list[tuple]]:
 
 def scrape_runs(db_path: str) -> list[dict]:
     """The scrape_runs log, oldest first."""
-    conn = db.connect(db_path)
+    conn = connection.connect(db_path)
     try:
         return [dict(r) for r in conn.execute("SELECT * FROM scrape_runs ORDER BY id")]
     finally:

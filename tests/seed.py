@@ -2,9 +2,11 @@
 
 from datetime import UTC, date, datetime, timedelta
 
-from app import db
+from app.db import connection
+from app.db import files as db_files
+from app.db import write as db_write
 from app.rows import NO_FIGURES, CatalogueEntry, DailyRow
-from app.scraping.stats import figures_by_model
+from app.scraping.speeds.stats import figures_by_model
 
 
 def days_ago(n: int, today: date | None = None) -> str:
@@ -21,33 +23,35 @@ def seed(
 ) -> int:
     """Store one complete scrape of these models and rows; returns the run id."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    conn = db.connect(db_path)
+    conn = connection.connect(db_path)
     try:
         known = {entry.chute_id for entry in catalogue}
         kept = [row for row in rows if row.chute_id in known]
         figures = figures_by_model(kept, min_requests, days_ago(0))
         for entry in catalogue:
             figures.setdefault(entry.chute_id, NO_FIGURES)
-        run_id = db.store_scrape(
+        run_id = db_write.store_scrape(
             conn,
-            run={
-                "started_at": now,
-                "finished_at": now,
-                "source": source,
-                "status": "ok",
-                "models_updated": len(catalogue),
-                "errors": 0,
-                "message": "seeded by tests",
-            },
-            catalogue=catalogue,
-            rows=kept,
-            figures=figures,
-            refreshed=known,
-            next_offset=None,
+            db_write.ScrapeWrite(
+                run={
+                    "started_at": now,
+                    "finished_at": now,
+                    "source": source,
+                    "status": "ok",
+                    "models_updated": len(catalogue),
+                    "errors": 0,
+                    "message": "seeded by tests",
+                },
+                catalogue=catalogue,
+                rows=kept,
+                figures=figures,
+                refreshed=known,
+                next_offset=None,
+            ),
         )
     finally:
         conn.close()
-    db.bump_data_version(db_path, run_id)
+    db_files.bump_data_version(db_path, run_id)
     return run_id
 
 

@@ -2,10 +2,11 @@
 
 from datetime import UTC, datetime
 
-from app import db
 from app.db import capacity as db_capacity
+from app.db import connection
+from app.db import files as db_files
 from app.rows import CapacitySnapshot
-from app.scraping.capacity_update import prepare_capacity
+from app.scraping.capacity.update import prepare_capacity
 
 
 def snapshot(
@@ -31,7 +32,7 @@ def snapshot(
 
 def seed_capacity(db_path: str, snapshots: list[CapacitySnapshot]) -> None:
     """Store snapshots one answer (taken_at) at a time, as successive runs would."""
-    conn = db.connect(db_path)
+    conn = connection.connect(db_path)
     try:
         known = {row["chute_id"] for row in conn.execute("SELECT chute_id FROM models")}
         for taken_at in sorted({s.taken_at for s in snapshots}):
@@ -42,4 +43,4 @@ def seed_capacity(db_path: str, snapshots: list[CapacitySnapshot]) -> None:
             conn.execute("COMMIT")
     finally:
         conn.close()
-    db.bump_data_version(db_path, 0)  # a new data version: cached pages are rebuilt
+    db_files.bump_data_version(db_path, 0)  # a new data version: cached pages are rebuilt

@@ -11,11 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jinja2 import TemplateNotFound
 
-import app.db
-import app.errors
+import app.db.flaskdb
+import app.plumbing.errors
 from app import create_app
 from app.api.openapi import document
 from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS
+from app.db import files as db_files
 from app.ranking import SORTS
 from tests.seed import days_ago, seed, simple_model
 
@@ -293,7 +294,7 @@ def test_html_error_falls_back_when_the_template_is_missing(client, monkeypatch)
     def missing(*args, **kwargs):
         raise TemplateNotFound("error.html")
 
-    monkeypatch.setattr(app.errors, "render_template", missing)
+    monkeypatch.setattr(app.plumbing.errors, "render_template", missing)
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
@@ -440,7 +441,7 @@ def test_health_is_stale_with_models_but_no_good_run(client, db_path):
 def test_cache_headers(client, seeded, path):
     response = client.get(path)
     assert response.headers["Cache-Control"] == "public, max-age=300"
-    # The app's hot path may answer gzipped (app/hotpath.py), so it says so, once; nginx
+    # The app's hot path may answer gzipped (app/plumbing/hotpath.py), so it says so, once; nginx
     # adds no second one to an answer already encoded (tests/test_deploy_hardening.py).
     assert response.headers.get_all("Vary") == ["Accept-Encoding"]
     etag, weak = response.get_etag()
@@ -522,7 +523,7 @@ def test_cached_hot_path_runs_no_sql(db_path, monkeypatch, path):
     def no_sql(*args, **kwargs):
         raise AssertionError("the cached hot path touched the database")
 
-    monkeypatch.setattr(app.db, "get_db", no_sql)
+    monkeypatch.setattr(app.db.flaskdb, "get_db", no_sql)
     monkeypatch.setattr(sqlite3, "connect", no_sql)
     again = client.get(path)
     assert again.status_code == 200
@@ -530,7 +531,7 @@ def test_cached_hot_path_runs_no_sql(db_path, monkeypatch, path):
     assert again.headers["ETag"] == first.headers["ETag"]
     assert again.headers["Last-Modified"] == first.headers["Last-Modified"]
     # The guard is real: a new data version misses the cache and needs the database.
-    app.db.bump_data_version(db_path, 99)
+    db_files.bump_data_version(db_path, 99)
     assert client.get(path).status_code == 500
 
 

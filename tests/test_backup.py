@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from app import db
+from app.db import connection
 from tests.deploy_helpers import DEPLOY
 from tests.seed import seed, simple_model
 
@@ -43,7 +43,7 @@ def backup(database: Path, dest: Path, *args: str) -> subprocess.CompletedProces
 
 
 def seeded(path: Path, models: int = 4, days: int = 10) -> Path:
-    db.init_db(str(path))
+    connection.init_db(str(path))
     pairs = [
         simple_model(f"chute-{i}", f"org/model-{i}", {d: (50.0 + i + d, 1000) for d in range(days)})
         for i in range(models)

@@ -15,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import create_app, db
+from app import create_app
+from app.db import connection
+from app.db import files as db_files
 from tests.seed import seed, simple_model
 
 CHROMIUM = "/usr/bin/chromium"
@@ -96,7 +98,7 @@ class LiveServer:
 
 def start_server(directory: pathlib.Path) -> LiveServer:
     path = os.fspath(directory / "leaderboard.sqlite3")
-    db.init_db(path)
+    connection.init_db(path)
     seed(path, *realistic_catalogue())
     return LiveServer(path)
 
@@ -460,7 +462,7 @@ def test_refresh_rechecks_freshness(tmp_path, browser):
             conn.execute("UPDATE scrape_runs SET finished_at = ?", (three_hours_ago,))
             run_id = conn.execute("SELECT max(id) FROM scrape_runs").fetchone()[0]
         conn.close()
-        db.bump_data_version(live.db_path, run_id)
+        db_files.bump_data_version(live.db_path, run_id)
         page.click("#refresh")
         wait_until(page, BUSY)
         assert "freshness-stale" in page.get_attribute("#freshness", "class")
@@ -473,7 +475,7 @@ def test_refresh_rechecks_freshness(tmp_path, browser):
 
 def empty_server(directory: pathlib.Path, failed: str | None = None) -> LiveServer:
     path = os.fspath(directory / "leaderboard.sqlite3")
-    db.init_db(path)
+    connection.init_db(path)
     if failed:
         conn = sqlite3.connect(path)
         with conn:

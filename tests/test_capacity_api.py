@@ -8,7 +8,7 @@ import pytest
 
 from app import create_app
 from app.api.openapi import document
-from app.ranking import OFTEN_RATE_LIMITED_SHARE
+from app.methodology import OFTEN_RATE_LIMITED_SHARE
 from tests.seed import seed, simple_model
 from tests.seed_capacity import seed_capacity, snapshot
 

@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 
-from app import create_app, db
+from app import create_app
 from app.db import capacity as db_capacity
+from app.db import connection
+from app.db import models as model_store
 from app.scraping import run as run_module
-from app.scraping.capacity_stats import retention_start
+from app.scraping.capacity.stats import retention_start
 from app.scraping.run import RunOutcome, run_scrape
 from tests.dbstate import scrape_runs
 from tests.upstream import Dataset, UpstreamApp, make_upstream_app, serve
@@ -77,8 +79,8 @@ def test_first_answer_is_the_real_sample(db_path, stand_in):
     upstream_app, base = stand_in
     outcome = scrape(db_path, base)
     assert outcome.status == "ok", outcome.message
-    conn = db.connect(db_path)
-    models = {m["chute_id"]: m for m in db.list_models(conn)}
+    conn = connection.connect(db_path)
+    models = {m["chute_id"]: m for m in model_store.list_models(conn)}
     # Real figures of 2026-02-18: a model can be fast and nearly unavailable.
     assert models[GEMMA]["rate_limited_1h"] == 0.952236115804889
     assert models[GEMMA]["rate_limited_24h"] == pytest.approx(
@@ -102,11 +104,11 @@ def test_figures_over_several_snapshots_match_what_was_served(db_path, stand_in)
     for _ in range(3):  # snapshots 30 h, 18 h and 6 h ago
         assert scrape(db_path, base).status == "ok"
 
-    conn = db.connect(db_path)
+    conn = connection.connect(db_path)
     for chute_id in (GLM, GEMMA, QWEN):
         objs = served(feed, chute_id)
         newest = objs[-1]
-        model = db.get_model(conn, chute_id)
+        model = model_store.get_model(conn, chute_id)
         assert model["instances"] == newest["active_instance_count"]
         assert model["utilization_1h"] == newest["utilization_1h"]
         assert model["rate_limited_1h"] == newest["rate_limit_ratio_1h"]
@@ -164,8 +166,8 @@ def test_a_failing_capacity_answer_keeps_capacity_and_stores_the_speeds(db_path,
             for r in upstream_app.dataset.rows
         ],
     )
-    conn = db.connect(db_path)
-    old_tps = db.get_model(conn, QWEN)["latest_tps"]
+    conn = connection.connect(db_path)
+    old_tps = model_store.get_model(conn, QWEN)["latest_tps"]
     conn.close()
     kwargs, reason = fault
     upstream_app.faults.add("/chutes/utilization", **kwargs)
@@ -174,8 +176,8 @@ def test_a_failing_capacity_answer_keeps_capacity_and_stores_the_speeds(db_path,
 
     assert outcome.status == "partial" and outcome.exit_code == 0
     assert any(e.startswith("capacity: ") and reason in e for e in outcome.errors), outcome.errors
-    conn = db.connect(db_path)
-    assert db.get_model(conn, QWEN)["latest_tps"] == pytest.approx(old_tps * 2)
+    conn = connection.connect(db_path)
+    assert model_store.get_model(conn, QWEN)["latest_tps"] == pytest.approx(old_tps * 2)
     conn.close()
     assert capacity_state(db_path) == before
     last = scrape_runs(db_path)[-1]
@@ -203,7 +205,7 @@ def test_snapshots_older_than_35_days_are_pruned_but_their_days_stay(
     upstream_app.utilization = UtilizationFeed(then.replace(tzinfo=None), timedelta(hours=1))
     assert scrape(db_path, base).status == "ok"
     old_day = then.date().isoformat()
-    conn = db.connect(db_path)
+    conn = connection.connect(db_path)
     share = served(upstream_app.utilization, GEMMA)[0]["rate_limit_ratio_1h"]
     assert db_capacity.daily_rate_limited(conn, GEMMA)[old_day] == pytest.approx(share)
     assert conn.execute("SELECT count(*) FROM capacity_snapshots").fetchone()[0] == 4
@@ -213,7 +215,7 @@ def test_snapshots_older_than_35_days_are_pruned_but_their_days_stay(
     upstream_app.utilization = UtilizationFeed(real_now.replace(tzinfo=None))
     assert scrape(db_path, base).status == "ok"
 
-    conn = db.connect(db_path)
+    conn = connection.connect(db_path)
     days = [row[0] for row in conn.execute("SELECT taken_at FROM capacity_snapshots")]
     assert len(days) == 4 and min(days) >= retention_start(real_now)
     daily = db_capacity.daily_rate_limited(conn, GEMMA)
@@ -236,8 +238,8 @@ def test_the_web_pages_source_asks_for_capacity_once_too(db_path, stand_in):
     assert outcome.status == "ok", outcome.message
     assert upstream_app.requests["/chutes/utilization"] == 1
     assert upstream_app.requests["/v1/models"] == 0
-    conn = db.connect(db_path)
-    assert db.get_model(conn, GEMMA)["rate_limited_1h"] == 0.952236115804889
+    conn = connection.connect(db_path)
+    assert model_store.get_model(conn, GEMMA)["rate_limited_1h"] == 0.952236115804889
     conn.close()
 
 
@@ -249,7 +251,7 @@ def test_a_bug_in_capacity_costs_capacity_only(db_path, stand_in, monkeypatch):
     def broken(*_args, **_kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr("app.scraping.capacity_update.prepare_capacity", broken)
+    monkeypatch.setattr("app.scraping.capacity.update.prepare_capacity", broken)
     outcome = scrape(db_path, base)
     assert outcome.status == "partial"
     assert any("internal error: ZeroDivisionError('a bug')" in e for e in outcome.errors)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.rows import CapacitySnapshot
-from app.scraping.capacity_stats import (
+from app.scraping.capacity.stats import (
     capacity_figures,
     daily_capacity,
     merge_snapshots,

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import create_app, db
+from app import create_app
+from app.db import connection
 from tests.seed import seed, simple_model
 from tests.seed_capacity import seed_capacity, snapshot
 
@@ -62,7 +63,7 @@ def seed_compare(db_path: str) -> int:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[str]:
     path = os.fspath(tmp_path_factory.mktemp("compare") / "leaderboard.sqlite3")
-    db.init_db(path)
+    connection.init_db(path)
     SNAPSHOT_DAYS.append(seed_compare(path))
     app = create_app({"TESTING": True, "DATABASE": path, "PROXY_HOPS": 0})
     server = werkzeug_serving.make_server("127.0.0.1", 0, app, threaded=True)

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from app import db
-from app.security import CONTENT_SECURITY_POLICY
+from app.db import connection
+from app.plumbing.security import CONTENT_SECURITY_POLICY
 from tests.deploy_helpers import (
     DEPLOY,
     GUNICORN_CONF,
@@ -370,7 +370,7 @@ class Stack:
 
 
 def seed_database(path: str) -> None:
-    db.init_db(path)
+    connection.init_db(path)
     pairs = [
         simple_model(f"chute-{i}", f"org/model-{i}", {1: (tps, 5000), 2: (tps * 0.9, 4000)})
         for i, tps in enumerate([150.0, 95.5, 60.25, 31.0])

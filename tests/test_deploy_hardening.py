@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from app import db
-from app.security import PERMISSIONS_POLICY, resource_policy
+from app.db import connection
+from app.plumbing.security import PERMISSIONS_POLICY, resource_policy
 from tests.demo import spawned_upstream
 from tests.deploy_helpers import DEPLOY, GUNICORN_CONF, ROOT, SERVER_NAME, stop, wait_for
 from tests.seed import seed, simple_model
@@ -513,7 +513,7 @@ def test_a_worker_stays_under_80_mb_during_a_flood_of_searches(tmp_path) -> None
     """SPEC §8: one worker, a 300-model board (~0.5 MB a page), 150 distinct ?q= for the
     page and the API. Unbounded (SimpleCache, 500 entries) it reached 116 MB and kept growing."""
     database = str(tmp_path / "db.sqlite3")
-    db.init_db(database)
+    connection.init_db(database)
     pairs = [
         simple_model(
             f"chute-{i:04d}",

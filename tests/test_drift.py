@@ -19,10 +19,12 @@ from typing import Any
 
 import pytest
 
-from app import create_app, db
+from app import create_app
+from app.db import connection
+from app.db import models as model_store
 from app.rows import CatalogueEntry, DailyRow
 from app.scraping.run import RunOutcome, run_scrape
-from app.scraping.stats import model_figures
+from app.scraping.speeds.stats import model_figures
 from tests.dbstate import scrape_runs, snapshot
 from tests.seed import seed
 from tests.upstream import Dataset, UpstreamApp, make_model_entry, make_row, serve
@@ -214,10 +216,10 @@ def test_rows_without_speed_do_not_shorten_the_window(db_path):
     with serve(upstream) as base:
         assert scrape(db_path, base, "api").status == "ok"
 
-    conn = db.connect(db_path)
-    model = db.get_model(conn, A)
+    conn = connection.connect(db_path)
+    model = model_store.get_model(conn, A)
     assert (model["avg_30d"], model["peak_tps"]) == (pytest.approx(65.0), 500.0)
-    stored = db.history_of(conn, [A])
+    stored = model_store.history_of(conn, [A])
     conn.close()
     expected = model_figures(stored, 100, TODAY.isoformat())  # what is stored, recomputed
     assert model["avg_30d"] == pytest.approx(expected.avg_30d)
@@ -235,7 +237,7 @@ def test_a_full_disk_is_reported_as_such_not_as_a_rollback_error(stand_in, db_pa
     assert scrape(db_path, base, "api").status == "ok"
     before = snapshot(db_path)
     upstream.dataset = replace(upstream.dataset, rows=all_rows)  # ten new days: the file grows
-    real_connect = db.connect
+    real_connect = connection.connect
 
     def full_connect(path: str, **kwargs: Any) -> sqlite3.Connection:
         conn = real_connect(path, **kwargs)
@@ -243,7 +245,7 @@ def test_a_full_disk_is_reported_as_such_not_as_a_rollback_error(stand_in, db_pa
         conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLITE_FULL on growth
         return conn
 
-    monkeypatch.setattr(db, "connect", full_connect)
+    monkeypatch.setattr(connection, "connect", full_connect)
     outcome = scrape(db_path, base, "api")
 
     assert outcome.status == "failed" and outcome.exit_code != 0

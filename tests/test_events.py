@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.rows import DailyRow
-from app.scraping.events import ModelState, NewEvent, detect
-from app.scraping.speed_shift import current_shift, window_shift
+from app.scraping.events.detect import ModelState, NewEvent, detect
+from app.scraping.events.speed_shift import current_shift, window_shift
 
 TODAY = date(2026, 10, 20)
 MIN = 100

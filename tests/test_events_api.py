@@ -2,16 +2,17 @@
 
 import pytest
 
-from app import db
 from app.api.openapi import document
+from app.db import connection
 from app.db import events as event_store
-from app.scraping.events import NewEvent
+from app.db import files as db_files
+from app.scraping.events.detect import NewEvent
 from tests.seed import seed, simple_model
 
 
 def store_events(db_path: str, count: int, at: str = "2026-10-03T12:00:00+00:00") -> None:
     """`count` events alternating between two models, oldest first."""
-    conn = db.connect(db_path)
+    conn = connection.connect(db_path)
     events = [
         NewEvent(
             "speed_change",
@@ -26,7 +27,7 @@ def store_events(db_path: str, count: int, at: str = "2026-10-03T12:00:00+00:00"
     with conn:
         event_store.insert_events(conn, events, at)
     conn.close()
-    db.bump_data_version(db_path, count)
+    db_files.bump_data_version(db_path, count)
 
 
 def test_events_newest_first_with_default_limit(client, db_path):

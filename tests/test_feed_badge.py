@@ -6,9 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from app import db
+from app.db import connection
 from app.db import events as event_store
-from app.scraping.events import NewEvent
+from app.db import files as db_files
+from app.scraping.events.detect import NewEvent
 from app.web.badge_svg import SAFETY, badge, box_width, text_width
 from tests.seed import seed, simple_model
 
@@ -18,11 +19,11 @@ HOSTILE = "org/<b>&'\"]]>"
 
 
 def add_events(db_path: str, events: list[NewEvent], at: str) -> None:
-    conn = db.connect(db_path)
+    conn = connection.connect(db_path)
     with conn:
         event_store.insert_events(conn, events, at)
     conn.close()
-    db.bump_data_version(db_path, 1 + len(events))
+    db_files.bump_data_version(db_path, 1 + len(events))
 
 
 def rfc3339(text: str) -> datetime:

@@ -14,13 +14,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from app import create_app, db
+from app import create_app
 from app.api.params import ListParams
 from app.api.serialise import csv_cell
-from app.cache import cache, versioned_key
-from app.cache_backend import BoundedSimpleCache
+from app.db import flaskdb
+from app.plumbing.cache import cache, versioned_key
+from app.plumbing.cache_backend import BoundedSimpleCache
+from app.plumbing.security import resource_policy
 from app.scraping.run import run_scrape
-from app.security import resource_policy
 from tests.seed import seed, simple_model
 
 # --- 3. cache keys ------------------------------------------------------------------------
@@ -181,7 +182,7 @@ def test_missing_database_is_a_503_and_no_file_is_created(tmp_path, caplog) -> N
 
 def test_the_site_cannot_write_the_database(app, db_path) -> None:
     with app.app_context():
-        conn = db.get_db()
+        conn = flaskdb.get_db()
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             conn.execute("PRAGMA query_only = OFF")
             conn.execute("CREATE TABLE intruder (x)")

@@ -1,4 +1,4 @@
-"""app/hotpath.py: cached answers replayed in front of Flask, and their gzip variants."""
+"""app/plumbing/hotpath.py: cached answers replayed in front of Flask, and their gzip variants."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import gzip
 import pytest
 from flask import Flask
 
-from app import hotpath
+from app.plumbing import hotpath
 from tests.seed import seed, simple_model
 
 

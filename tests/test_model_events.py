@@ -3,9 +3,10 @@
 import html
 import re
 
-from app import db
+from app.db import connection
 from app.db import events as event_store
-from app.scraping.events import NewEvent
+from app.db import files as db_files
+from app.scraping.events.detect import NewEvent
 from app.web import charts
 from app.web.model_page import event_mark
 from tests.seed import days_ago, seed, simple_model
@@ -14,7 +15,7 @@ from tests.seed import days_ago, seed, simple_model
 def seeded_with_events(db_path: str) -> None:
     entry, rows = simple_model("m", "org/M<1>", {n: (50.0 + n, 500) for n in range(1, 10)})
     seed(db_path, [entry], rows)
-    conn = db.connect(db_path)
+    conn = connection.connect(db_path)
     shift = NewEvent(
         "speed_change", "m", "org/M<1>", "org/M<1> got 25% faster", {"change": 0.25}, "s"
     )
@@ -24,7 +25,7 @@ def seeded_with_events(db_path: str) -> None:
         event_store.insert_events(conn, [added, other], days_ago(5) + "T08:00:00+00:00")
         event_store.insert_events(conn, [shift], days_ago(0) + "T08:00:00+00:00")
     conn.close()
-    db.bump_data_version(db_path, 9)
+    db_files.bump_data_version(db_path, 9)
 
 
 def test_model_page_lists_its_events_newest_first(client, db_path):

@@ -21,7 +21,7 @@ from app.scraping.sources.pages import (
     parse_stats_rows,
 )
 from app.scraping.sources.sveltekit import extract_page_data
-from app.scraping.stats import daily_row_from_raw
+from app.scraping.speeds.stats import daily_row_from_raw
 from tests.conftest import fixture_text
 from tests.upstream import render_app_page, render_data_json, render_page, render_stats_page
 

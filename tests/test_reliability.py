@@ -33,7 +33,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import create_app, db
+from app import create_app
+from app.db import connection
+from app.db import models as model_store
 from app.scraping.run import RunOutcome, run_scrape
 from tests.dbstate import scrape_runs, snapshot
 from tests.seed import seed, simple_model
@@ -124,17 +126,17 @@ def scrape_env(db_path: str, base: str, **overrides: Any) -> dict[str, str]:
 
 
 def history(db_path: str, chute_id: str) -> list[dict]:
-    conn = db.connect(db_path)
+    conn = connection.connect(db_path)
     try:
-        return db.model_history(conn, chute_id)
+        return model_store.model_history(conn, chute_id)
     finally:
         conn.close()
 
 
 def model_row(db_path: str, chute_id: str) -> dict | None:
-    conn = db.connect(db_path)
+    conn = connection.connect(db_path)
     try:
-        return db.get_model(conn, chute_id)
+        return model_store.get_model(conn, chute_id)
     finally:
         conn.close()
 
@@ -359,8 +361,8 @@ def test_auto_falls_back_to_the_pages_and_stores_data(db_path, stand_in, stored,
     assert "API failed, used the web pages" in outcome.message and path in outcome.message
     assert scrape_runs(db_path)[-1]["source"] == "html"
     # The pages carried version 1's figures: every stored speed is now in 1000-1200.
-    conn = db.connect(db_path)
-    speeds = [m["latest_tps"] for m in db.list_models(conn) if m["latest_tps"] is not None]
+    conn = connection.connect(db_path)
+    speeds = [m["latest_tps"] for m in model_store.list_models(conn) if m["latest_tps"] is not None]
     conn.close()
     assert speeds and all(1000 < tps < 1300 for tps in speeds)
 
@@ -402,8 +404,10 @@ def test_malformed_page_skips_that_model_only(db_path):
     assert f"/app/chute/{victim}?tab=stats" in new_error and "__data.json" in new_error
     assert scrape_runs(db_path)[-1]["errors"] == len(outcome.errors)
     assert history(db_path, victim) == before  # old data kept, not wiped
-    conn = db.connect(db_path)
-    others = [m for m in db.list_models(conn) if m["chute_id"] != victim and m["latest_tps"]]
+    conn = connection.connect(db_path)
+    others = [
+        m for m in model_store.list_models(conn) if m["chute_id"] != victim and m["latest_tps"]
+    ]
     conn.close()
     assert others and all(m["latest_tps"] > 1000 for m in others)  # everyone else moved on
 
@@ -435,12 +439,12 @@ def test_garbage_numbers_are_stored_as_no_data(db_path, source):
         outcome = scrape(db_path, base, source)
 
     assert outcome.status == "ok", outcome.message
-    conn = db.connect(db_path)
+    conn = connection.connect(db_path)
     stored = {
         (r["chute_id"], r["date"]): dict(r)
         for r in conn.execute("SELECT * FROM daily_stats").fetchall()
     }
-    models = {m["chute_id"]: m for m in db.list_models(conn)}
+    models = {m["chute_id"]: m for m in model_store.list_models(conn)}
     conn.close()
     for chute_id, raw in victims.items():
         row = stored[(chute_id, raw["date"])]
@@ -739,14 +743,14 @@ def test_two_scrapes_at_once_one_runs_the_other_exits_cleanly(db_path):
 # kill landed. Only observation is added; the code under test is unchanged.
 MARKED_SCRAPE = """
 import runpy, sys
-from app import db
-store_scrape = db.store_scrape
+from app.db import write as db_write
+store_scrape = db_write.store_scrape
 def marked(*args, **kwargs):
     sys.stderr.write("WRITE-BEGIN\\n"); sys.stderr.flush()
     run_id = store_scrape(*args, **kwargs)
     sys.stderr.write("WRITE-END\\n"); sys.stderr.flush()
     return run_id
-db.store_scrape = marked
+db_write.store_scrape = marked
 sys.argv = ["scrape.py", *sys.argv[1:]]
 runpy.run_path("scrape.py", run_name="__main__")
 """
@@ -896,7 +900,7 @@ FUZZ_IDS = ["fast", "slow", "nodata"]
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("fuzz") / "leaderboard.sqlite3")
-    db.init_db(path)
+    connection.init_db(path)
     models = [
         simple_model("fast", "Fast Model", {1: (120.0, 5000), 2: (100.0, 5000)}),
         simple_model("slow", "Slow <b>Model</b>", {0: (20.0, 50)}),

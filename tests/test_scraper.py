@@ -14,8 +14,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from werkzeug import Response
 
-from app import create_app, db
-from app.scraping.run import run_scrape, scrape_lock
+from app import create_app
+from app.db import connection
+from app.db import models as model_store
+from app.db import write as db_write
+from app.db.files import scrape_lock
+from app.scraping.run import run_scrape
 from tests.conftest import FIXTURES, fixture_text
 from tests.dbstate import scrape_runs, snapshot
 from tests.upstream_capacity import UtilizationFeed
@@ -90,8 +94,8 @@ def test_api_run_stores_catalogue_models_with_figures(scrape_app, upstream, db_p
 
     assert outcome.status == "ok", outcome.message
     assert outcome.exit_code == 0
-    conn = db.connect(db_path)
-    models = {m["chute_id"]: m for m in db.list_models(conn)}
+    conn = connection.connect(db_path)
+    models = {m["chute_id"]: m for m in model_store.list_models(conn)}
     assert set(models) == CATALOGUE_IDS
     qwen = models[QWEN32]
     assert qwen["name"] == "Qwen/Qwen3-32B-TEE"
@@ -112,7 +116,7 @@ def test_api_run_stores_catalogue_models_with_figures(scrape_app, upstream, db_p
     # Rows of chutes outside the catalogue ([private], embeddings, …) are not kept.
     stored_ids = {r["chute_id"] for r in conn.execute("SELECT chute_id FROM daily_stats")}
     assert stored_ids == CATALOGUE_IDS
-    assert len(db.model_history(conn, QWEN32)) == 2
+    assert len(model_store.model_history(conn, QWEN32)) == 2
     conn.close()
     [run] = scrape_runs(db_path)
     assert (run["status"], run["source"], run["models_updated"]) == ("ok", "api", 4)
@@ -137,7 +141,7 @@ def test_stats_request_asks_for_last_30_days_and_today(scrape_app, httpserver, d
 
 def test_catalogue_failure_keeps_old_data_and_offset(scrape_app, upstream, db_path):
     assert run_scrape(scrape_app.config, source="api").status == "ok"
-    conn = db.connect(db_path)
+    conn = connection.connect(db_path)
     conn.execute("INSERT INTO meta (key, value) VALUES ('batch_offset', '2')")
     conn.close()
     before = snapshot(db_path)
@@ -227,7 +231,7 @@ def test_exception_inside_the_write_rolls_everything_back(
     before = snapshot(db_path)
     runs_before = len(scrape_runs(db_path))
     # Upstream moves on: a new partial day. The write dies after its first statements.
-    monkeypatch.setattr(db, "UPDATE_FIGURES", "UPDATE no_such_table SET x = 1")
+    monkeypatch.setattr(db_write, "UPDATE_FIGURES", "UPDATE no_such_table SET x = 1")
 
     outcome = run_scrape(scrape_app.config, source="api")
 
@@ -249,12 +253,12 @@ def test_models_leaving_the_catalogue_keep_history_and_go_inactive(scrape_app, u
 
     assert run_scrape(scrape_app.config, source="api").status == "ok"
 
-    conn = db.connect(db_path)
-    qwen = db.get_model(conn, QWEN32)
+    conn = connection.connect(db_path)
+    qwen = model_store.get_model(conn, QWEN32)
     assert qwen["active"] == 0
     assert qwen["latest_tps"] == pytest.approx(55.1249706102813)
-    assert len(db.model_history(conn, QWEN32)) == 2
-    assert QWEN32 not in {m["chute_id"] for m in db.list_models(conn)}
+    assert len(model_store.model_history(conn, QWEN32)) == 2
+    assert QWEN32 not in {m["chute_id"] for m in model_store.list_models(conn)}
     conn.close()
 
 
@@ -339,13 +343,13 @@ def test_init_db_adds_columns_an_older_database_lacks(tmp_path):
         "INSERT INTO models VALUES ('c1', 'Old model');"
     )
     conn.close()
-    db.init_db(path)
-    conn = db.connect(path)
+    connection.init_db(path)
+    conn = connection.connect(path)
     columns = {row["name"] for row in conn.execute("PRAGMA table_info(models)")}
     assert {"latest_tps", "active", "scraped_at"} <= columns
     row = conn.execute("SELECT name, active FROM models").fetchone()
     assert (row["name"], row["active"]) == ("Old model", 1)
     # A second run finds nothing left to add.
-    schema = pathlib.Path(db.SCHEMA_PATH).read_text()
-    assert db.add_missing_columns(conn, schema) == []
+    schema = pathlib.Path(connection.SCHEMA_PATH).read_text()
+    assert connection.add_missing_columns(conn, schema) == []
     conn.close()

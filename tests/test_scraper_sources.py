@@ -6,7 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app import create_app, db
+from app import create_app
+from app.db import connection
+from app.db import models as model_store
+from app.db import runs as run_log
 from app.scraping.run import run_scrape
 from tests.upstream import Dataset, install, make_upstream_app
 
@@ -17,7 +20,7 @@ FIGURE_COLUMNS = (
 
 
 def scraper_config(db_path: str, base_url: str, **overrides) -> dict:
-    db.init_db(db_path)
+    connection.init_db(db_path)
     return create_app(
         {
             "TESTING": True,
@@ -92,8 +95,8 @@ def test_api_and_three_batched_html_runs_give_identical_figures(upstream, tmp_pa
     assert any(row[2] is not None for row in api_figures)
     assert figures(html_db) == api_figures
     assert history(html_db) == history(api_db)
-    conn = db.connect(html_db)
-    assert db.get_meta(conn, "batch_offset") == "0"  # 3 x 4 pages wrapped round 12 models
+    conn = connection.connect(html_db)
+    assert run_log.get_meta(conn, "batch_offset") == "0"  # 3 x 4 pages wrapped round 12 models
     conn.close()
 
 
@@ -102,11 +105,11 @@ def test_one_html_batch_refreshes_only_its_models(upstream, tmp_path):
     html_db = str(tmp_path / "html.sqlite3")
     outcome = run_scrape(scraper_config(html_db, base, BATCH_SIZE=4), source="html")
     assert outcome.models_updated <= 4
-    conn = db.connect(html_db)
-    models = db.list_models(conn)
+    conn = connection.connect(html_db)
+    models = model_store.list_models(conn)
     assert len(models) == 12  # the whole catalogue is known after one run
     assert sum(m["scraped_at"] is not None for m in models) == outcome.models_updated
-    assert db.get_meta(conn, "batch_offset") == "4"
+    assert run_log.get_meta(conn, "batch_offset") == "4"
     conn.close()
 
 

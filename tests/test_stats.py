@@ -7,7 +7,7 @@ import pytest
 
 from app.rows import NO_FIGURES, DailyRow
 from app.scraping.inputs import clean_name, is_chute_id
-from app.scraping.stats import (
+from app.scraping.speeds.stats import (
     clean_count,
     clean_date,
     clean_speed,

@@ -523,8 +523,8 @@ def test_cached_hot_path_runs_no_sql(client, board, monkeypatch, path):
     def no_sql(*args, **kwargs):
         raise AssertionError("SQL on the cached hot path")
 
-    monkeypatch.setattr("app.db.get_db", no_sql)
-    monkeypatch.setattr("app.db.connect", no_sql)
+    monkeypatch.setattr("app.db.flaskdb.get_db", no_sql)
+    monkeypatch.setattr("app.db.connection.connect", no_sql)
     monkeypatch.setattr(sqlite3, "connect", no_sql)
     second = client.get(path)
     assert second.status_code == 200
@@ -533,7 +533,7 @@ def test_cached_hot_path_runs_no_sql(client, board, monkeypatch, path):
 
 def test_cache_key_ignores_request_details_other_than_path_and_args(client, board, monkeypatch):
     client.get("/?sort=name", headers={"User-Agent": "a", "Accept-Language": "fr"})
-    monkeypatch.setattr("app.db.get_db", lambda: pytest.fail("cache miss"))
+    monkeypatch.setattr("app.db.flaskdb.get_db", lambda: pytest.fail("cache miss"))
     assert client.get("/?sort=name", headers={"User-Agent": "b"}).status_code == 200
 
 

@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from flask import Response, request
 from werkzeug.datastructures import MultiDict
 
-from app import db
-from app.api.bodies import Body, cached_body, conditional_response, make_body
 from app.api.openapi import MAX_CHUTE_ID_LENGTH
 from app.api.params import DEFAULT_EVENTS, MAX_EVENTS, parse_limit, single_value
 from app.api.routes import JSON, bp, last_good_finished
-from app.api.serialise import event_object, json_body
-from app.cache import query_key
-from app.db import events as event_store
+from app.db import flaskdb
+from app.plumbing.bodies import Body, cached_body, conditional_response, json_body, make_body
+from app.plumbing.cache import query_key
+from app.readmodel import events_as_shown
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,7 @@ class EventParams:
 
     @property
     def cache_key(self) -> str:
-        """The normalised parameters, percent-encoded like every cache key (app.cache)."""
+        """The normalised parameters, percent-encoded like every cache key (app.plumbing.cache)."""
         return query_key([("limit", str(self.limit)), ("chute_id", self.chute_id or "")])
 
 
@@ -37,9 +36,9 @@ def parse_event_params(args: Mapping[str, str]) -> EventParams:
 
 
 def _events_body(params: EventParams) -> Body:
-    conn = db.get_db()
-    events = event_store.recent_events(conn, params.limit, params.chute_id)
-    return make_body(json_body([event_object(e) for e in events]), JSON, last_good_finished(conn))
+    conn = flaskdb.get_db()
+    events = events_as_shown(conn, params.limit, params.chute_id)
+    return make_body(json_body(events), JSON, last_good_finished(conn))
 
 
 @bp.get("/events", provide_automatic_options=False)

@@ -4,9 +4,17 @@ from functools import cache
 from typing import Any
 
 from app.api.params import DEFAULT_EVENTS, MAX_EVENTS, MAX_LIMIT, MAX_QUERY_LENGTH
-from app.api.serialise import EVENT_FIELDS, HISTORY_FIELDS, MODEL_FIELDS
-from app.ranking import DEFAULT_SORT, OFTEN_RATE_LIMITED_SHARE, ORDERS, SORTS
-from app.scraping.event_types import KINDS
+from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS
+from app.methodology import (
+    EVENT_KINDS,
+    FIRST_SCRAPE,
+    OFTEN_RATE_LIMITED_SHARE,
+    SPEED_CHANGE_THRESHOLD,
+    SPEED_CHANGE_WINDOW_DAYS,
+    percent,
+)
+from app.ranking import DEFAULT_SORT, ORDERS, SORTS
+from app.readmodel import EVENT_FIELDS
 
 MAX_CHUTE_ID_LENGTH = 200
 
@@ -120,12 +128,14 @@ EVENT_SCHEMA = {
         "id": {"type": "integer", "description": "Stable; higher is newer."},
         "kind": {
             "type": "string",
-            "enum": list(KINDS),
+            "enum": list(EVENT_KINDS),
             "description": (
-                "tracking_started: the first scrape (chute_id null). speed_change: the"
-                " request-weighted TPS of the 7 complete UTC days ending yesterday differs"
-                " by 20% or more from the 7 before (both with at least 7 x MIN_REQUESTS"
-                " requests). rate_limited / rate_limited_cleared: rate_limited_24h crossed 0.2."
+                f"{FIRST_SCRAPE}: the first scrape (chute_id null). speed_change: the"
+                f" request-weighted TPS of the {SPEED_CHANGE_WINDOW_DAYS} complete UTC days"
+                f" ending yesterday differs by {percent(SPEED_CHANGE_THRESHOLD)}% or more from"
+                f" the {SPEED_CHANGE_WINDOW_DAYS} before (both with at least"
+                f" {SPEED_CHANGE_WINDOW_DAYS} x MIN_REQUESTS requests). rate_limited /"
+                f" rate_limited_cleared: rate_limited_24h crossed {OFTEN_RATE_LIMITED_SHARE}."
             ),
         },
         "chute_id": _nullable("string"),

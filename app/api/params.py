@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
-from app.cache import query_key
+from app.plumbing.cache import query_key
 from app.ranking import DEFAULT_SORT, ORDERS, SORTS
 
 MAX_LIMIT = 1000

@@ -6,17 +6,19 @@ from functools import cache as cache_once
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from app import db
-from app.api.bodies import Body, cached_body, conditional_response, make_body
 from app.api.health import health_payload, unavailable_payload
 from app.api.openapi import MAX_CHUTE_ID_LENGTH, document
 from app.api.params import ListParams, parse_list_params
-from app.api.serialise import csv_body, event_object, history_object, json_body, model_object
-from app.cache import cache, data_version
+from app.api.serialise import csv_body, history_object, model_object
 from app.db import capacity as db_capacity
-from app.db import events as event_store
-from app.errors import UNAVAILABLE, log_database_error
-from app.ranking import filter_models, rank_models
+from app.db import connection, flaskdb
+from app.db import models as model_store
+from app.db import runs as run_log
+from app.plumbing.bodies import Body, cached_body, conditional_response, json_body, make_body
+from app.plumbing.cache import cache, data_version
+from app.plumbing.errors import UNAVAILABLE, log_database_error
+from app.ranking import filter_models
+from app.readmodel import events_as_shown, model_as_shown, models_as_shown
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -34,24 +36,21 @@ def _get(rule: str):
     return bp.get(rule, provide_automatic_options=False)
 
 
-def _ranked(conn, params: ListParams) -> list[dict]:
-    return rank_models(
-        db.list_models(conn),
-        min_requests=int(current_app.config["MIN_REQUESTS"]),
-        sort=params.sort,
-        order=params.order,
-    )
-
-
 def last_good_finished(conn) -> str | None:
-    run = db.last_run(conn, good_only=True)
+    run = run_log.last_run(conn, good_only=True)
     return run["finished_at"] if run else None
 
 
 def _table_body(params: ListParams, fmt: str) -> Body:
-    conn = db.get_db()
+    conn = flaskdb.get_db()
     # Filter after ranking so a search never renumbers the ranks.
-    rows = filter_models(_ranked(conn, params), params.q)[: params.limit]
+    shown = models_as_shown(
+        conn,
+        min_requests=int(current_app.config["MIN_REQUESTS"]),
+        sort=params.sort,
+        order=params.order,
+    )
+    rows = filter_models(shown, params.q)[: params.limit]
     objects = [model_object(m) for m in rows]
     if fmt == "csv":
         return make_body(csv_body(objects), "text/csv", last_good_finished(conn))
@@ -59,26 +58,15 @@ def _table_body(params: ListParams, fmt: str) -> Body:
 
 
 def _model_body(chute_id: str) -> Body:
-    conn = db.get_db()
-    ranked = _ranked(conn, ListParams())
-    model = next((m for m in ranked if m["chute_id"] == chute_id), None)
+    conn = flaskdb.get_db()
+    # Inactive models are not ranked but their pages and history stay reachable.
+    model = model_as_shown(conn, chute_id, min_requests=int(current_app.config["MIN_REQUESTS"]))
     if model is None:
-        # Inactive models are not ranked but their pages and history stay reachable.
-        stored = db.get_model(conn, chute_id)
-        if stored is None:
-            abort(404, description="No model with this chute_id.")
-        model = {**_ranked_alone(stored), "rank": None}
+        abort(404, description="No model with this chute_id.")
     obj = model_object(model)
-    obj["history"] = [history_object(row) for row in db.model_history(conn, chute_id)]
-    obj["events"] = [
-        event_object(e) for e in event_store.recent_events(conn, MODEL_EVENTS, chute_id)
-    ]
+    obj["history"] = [history_object(row) for row in model_store.model_history(conn, chute_id)]
+    obj["events"] = events_as_shown(conn, MODEL_EVENTS, chute_id)
     return make_body(json_body(obj), JSON, last_good_finished(conn))
-
-
-def _ranked_alone(model: dict) -> dict:
-    min_requests = int(current_app.config["MIN_REQUESTS"])
-    return rank_models([model], min_requests=min_requests)[0]
 
 
 @_get("/models")
@@ -106,17 +94,17 @@ def _health_facts() -> dict:
     key = f"api-health:{data_version()}"
     facts = cache.get(key)
     if facts is None:
-        conn = db.get_db()
+        conn = flaskdb.get_db()
         # Pages read tables health would not: a damaged page there must still show here.
         # quick_check reads every page (milliseconds for this small file), at most once
         # per HEALTH_FACTS_SECONDS per worker.
-        db.check_readable(conn)
-        active = db.list_models(conn)
+        connection.check_readable(conn)
+        active = model_store.list_models(conn)
         facts = {
             "models": len(active),
             "models_with_data": sum(m["latest_tps"] is not None for m in active),
-            "last_run": db.last_run(conn),
-            "last_good_run": db.last_run(conn, good_only=True),
+            "last_run": run_log.last_run(conn),
+            "last_good_run": run_log.last_run(conn, good_only=True),
             "capacity_at": db_capacity.newest_capacity_at(conn),
         }
         cache.set(key, facts, timeout=HEALTH_FACTS_SECONDS)

@@ -2,13 +2,10 @@
 
 import csv
 import io
-import json
 import math
 import re
 from collections.abc import Iterable
 from typing import Any
-
-from app.clock import parse_utc
 
 # The order of keys in every model object and of columns in the CSV.
 MODEL_FIELDS = (
@@ -52,7 +49,6 @@ HISTORY_FIELDS = (
     "ttft",
     "rate_limited",
 )
-EVENT_FIELDS = ("id", "kind", "chute_id", "name", "at", "summary", "detail")
 
 # A spreadsheet runs a cell starting with these as a formula (CSV injection), also
 # after leading blanks (Excel and LibreOffice skip them), and a cell starting with a
@@ -82,19 +78,6 @@ def model_object(model: dict) -> dict:
 
 def history_object(row: dict) -> dict:
     return {field: _finite(row.get(field)) for field in HISTORY_FIELDS}
-
-
-def event_object(event: dict) -> dict:
-    """A stored event as the API shows it; `at` as UTC ISO-8601 with a Z."""
-    obj = {field: event.get(field) for field in EVENT_FIELDS}
-    moment = parse_utc(event.get("at"))
-    obj["at"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else event.get("at")
-    return obj
-
-
-def json_body(data: Any) -> bytes:
-    """Compact UTF-8 JSON. Strings stay as they are: it's data, not HTML."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def looks_like_formula(text: str) -> bool:

@@ -1,27 +1,28 @@
 """One scrape run: fetch -> parse -> compute -> one write. Never loses stored data."""
 
-import fcntl
 import logging
 import sqlite3
-import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from app import db
 from app.config import SOURCES
+from app.db import connection
 from app.db import events as event_store
+from app.db import files as db_files
+from app.db import models as model_store
+from app.db import runs as run_log
+from app.db import write as db_write
 from app.db.capacity import CapacityUpdate
 from app.rows import DailyRow
-from app.scraping.announce import Announcer
-from app.scraping.capacity_update import capacity_for_run
+from app.scraping.capacity.update import capacity_for_run
+from app.scraping.events.announce import Announcer
 from app.scraping.sources import SourceError, SourceResult
 from app.scraping.sources.api import fetch_api
 from app.scraping.sources.http import Fetcher
 from app.scraping.sources.pages import fetch_pages
-from app.scraping.stats import figures_by_model, merge_rows
+from app.scraping.speeds.stats import figures_by_model, merge_rows
 
 log = logging.getLogger(__name__)
 
@@ -43,26 +44,6 @@ class RunOutcome:
     @property
     def exit_code(self) -> int:
         return 1 if self.status == "failed" else 0
-
-
-@contextmanager
-def scrape_lock(database: str, wait: float) -> Iterator[bool]:
-    """An exclusive lock beside the database; yields False if not had within `wait` s."""
-    with open(database + ".lock", "a") as handle:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    yield False
-                    return
-                time.sleep(0.2)
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 StoredColumns = Callable[[set[str]], set[str]]
@@ -132,7 +113,7 @@ def compute_figures(
     # merged in, so it can only be known from the merged history: read the changed
     # models' whole stored history (small: a row a model a day) and merge first.
     changed = {row.chute_id for row in new_rows}
-    stored = db.history_of(conn, changed)
+    stored = model_store.history_of(conn, changed)
     figures = figures_by_model(merge_rows(stored, new_rows), min_requests, today.isoformat())
     return {cid: fig for cid, fig in figures.items() if cid in changed}
 
@@ -153,7 +134,7 @@ def run_scrape(
     started_at = _now()
     source = source or str(config["SOURCE"])
     try:
-        db.init_db(database)
+        connection.init_db(database)
     except (OSError, sqlite3.Error) as exc:
         message = describe_storage_error(exc, database, public=False)
         log.error("%s", message)
@@ -164,7 +145,7 @@ def run_scrape(
         _record_alone(database, started_at, outcome)
         return outcome
     try:
-        with scrape_lock(database, float(config["LOCK_WAIT"])) as acquired:
+        with db_files.scrape_lock(database, float(config["LOCK_WAIT"])) as acquired:
             if not acquired:
                 outcome = RunOutcome("skipped", "another scrape is running; this one exits")
             else:
@@ -172,7 +153,7 @@ def run_scrape(
                 if outcome.status != "failed" or outcome.recorded:
                     return outcome
     except OSError as exc:  # the lock file beside the database cannot be opened
-        outcome = _storage_failure(exc, database, source, logged_path=database + ".lock")
+        outcome = _storage_failure(exc, database, source, logged_path=db_files.lock_path(database))
     _record_alone(database, started_at, outcome)
     return outcome
 
@@ -250,10 +231,10 @@ def _locked_run(
     progress: Progress | None,
     started_at: str,
 ) -> RunOutcome:
-    conn = db.connect(database)
+    conn = connection.connect(database)
     fetcher = Fetcher(config)
     try:
-        offset = int(db.get_meta(conn, "batch_offset") or 0)
+        offset = int(run_log.get_meta(conn, "batch_offset") or 0)
         today = datetime.now(UTC).date()
         try:
             result = collect(
@@ -264,7 +245,7 @@ def _locked_run(
                 fetch_all=fetch_all,
                 today=today,
                 progress=progress,
-                stored_columns=lambda ids: db.columns_with_data(conn, ids),
+                stored_columns=lambda ids: model_store.columns_with_data(conn, ids),
             )
         except SourceError as exc:
             return RunOutcome("failed", f"no data: {exc}", source=source, errors=[str(exc)])
@@ -290,7 +271,7 @@ def _record_no_data(conn: Any, result: SourceResult, started_at: str) -> RunOutc
     if len(result.errors) > 1:
         message += f"; {len(result.errors)} errors: " + " | ".join(result.errors)
     outcome = RunOutcome("failed", message, result.source, 0, result.errors)
-    db.record_failed_run(conn, _run_row(started_at, outcome), result.next_offset)
+    run_log.record_failed_run(conn, _run_row(started_at, outcome), result.next_offset)
     outcome.recorded = True
     return outcome
 
@@ -332,18 +313,20 @@ def _store(
         today=today,
         min_requests=int(config["MIN_REQUESTS"]),
     )
-    run_id = db.store_scrape(
+    run_id = db_write.store_scrape(
         conn,
-        run=run,
-        catalogue=result.catalogue,
-        rows=rows,
-        figures=figures,
-        refreshed=refreshed,
-        next_offset=result.next_offset,
-        capacity=capacity,
-        derive=announcer,
+        db_write.ScrapeWrite(
+            run=run,
+            catalogue=result.catalogue,
+            rows=rows,
+            figures=figures,
+            refreshed=refreshed,
+            next_offset=result.next_offset,
+            capacity=capacity,
+            derive=announcer,
+        ),
     )
-    db.bump_data_version(database, run_id)
+    db_files.bump_data_version(database, run_id)
     for event in announcer.announced:
         log.info("event %s: %s", event.kind, event.summary)
     return outcome
@@ -368,9 +351,9 @@ def _record_alone(database: str, started_at: str, outcome: RunOutcome) -> None:
     and the outcome stands: the record is lost, the exit status still says "failed".
     """
     try:
-        conn = db.connect(database)
+        conn = connection.connect(database)
         try:
-            db.record_run(conn, _run_row(started_at, outcome))
+            run_log.record_run(conn, _run_row(started_at, outcome))
         finally:
             conn.close()
     except (sqlite3.Error, OSError) as exc:

@@ -1,11 +1,16 @@
 """GET /badge/<chute_id>.svg: an embeddable badge of a model's ranked-day TPS (SPEC §6)."""
 
-from flask import Response
+from flask import Response, current_app
 
-from app import db
-from app.api.bodies import DATA_CACHE_CONTROL, Body, cached_body, conditional_response, make_body
-from app.clock import today_utc
-from app.ranking import speed_ranks
+from app.db import flaskdb
+from app.plumbing.bodies import (
+    DATA_CACHE_CONTROL,
+    Body,
+    cached_body,
+    conditional_response,
+    make_body,
+)
+from app.readmodel import model_as_shown
 from app.web import formatting
 from app.web.badge_svg import GREY, badge
 from app.web.blueprint import bp
@@ -19,20 +24,21 @@ class UnknownModel(Exception):
     """No such chute_id: answered uncached, so unknown ids cannot fill the cache."""
 
 
-def badge_value(model: dict, today: str) -> tuple[str, bool]:
-    """The badge's text and whether it has data: the ranked-day TPS while ranked."""
-    ranked = model.get("active") and model["chute_id"] in speed_ranks([model], today)
-    if not ranked or model.get("rank_tps") is None:
+def badge_value(model: dict) -> tuple[str, bool]:
+    """The badge's text and whether it has data: the ranked-day TPS while ranked (a model
+    as shown: inactive ones and stale ranked days have no rank)."""
+    if model["rank"] is None or model.get("rank_tps") is None:
         return "no data", False
     return f"{formatting.tps(model['rank_tps'])} tok/s", True
 
 
 def _badge_body(chute_id: str) -> Body:
-    conn = db.get_db()
-    model = db.get_model(conn, chute_id)
+    conn = flaskdb.get_db()
+    min_requests = int(current_app.config["MIN_REQUESTS"])
+    model = model_as_shown(conn, chute_id, min_requests=min_requests)
     if model is None:
         raise UnknownModel(chute_id)
-    value, has_data = badge_value(model, today_utc())
+    value, has_data = badge_value(model)
     svg = badge(LABEL, value) if has_data else badge(LABEL, value, GREY)
     return make_body(svg, SVG, None)
 

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Response, current_app, render_template, request, url_for
 
-from app import db
+from app.db import flaskdb
+from app.db import models as model_store
 from app.ranking import ORDERS, SORTS, filter_models, hero_figures, rank_models, sort_models
 from app.web import charts, table
 from app.web.blueprint import bp
@@ -61,7 +62,7 @@ def index() -> Response:
 
 def render_index() -> Page:
     now = datetime.now(UTC)
-    context = board_context(db.get_db(), now)
+    context = board_context(flaskdb.get_db(), now)
     template = "_board.html" if request.args.get("fragment") == "board" else "index.html"
     html = render_template(template, **context)
     return html, min(context["fresh"]["holds_for"], seconds_to_midnight(now))
@@ -73,7 +74,7 @@ def board_context(conn, now: datetime) -> dict:
     today = now.date().isoformat()
     args = board_args()
     min_requests = current_app.config["MIN_REQUESTS"]
-    models = db.list_models(conn)
+    models = model_store.list_models(conn)
     ranked = rank_models(
         models, min_requests=min_requests, sort=args["sort"], order=args["order"], today=today
     )
@@ -84,7 +85,7 @@ def board_context(conn, now: datetime) -> dict:
     # them back without a round trip, and ranks never renumber.
     matches = {m["chute_id"] for m in filter_models(ranked, args["q"])}
     since = (now.date() - timedelta(days=SPARK_DAYS - 1)).isoformat()
-    series = db.recent_tps(conn, since)
+    series = model_store.recent_tps(conn, since)
     bands = table.seven_day_bands(series, (now.date() - timedelta(days=BAND_DAYS - 1)).isoformat())
     rows, no_data = [], []
     for model in ranked:

@@ -6,11 +6,13 @@ Too few or too many ids → 400, an unknown id → 404, both as the site's error
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Response, abort, current_app, make_response, render_template, request
+from flask import Response, abort, current_app, render_template, request
 
-from app import db
 from app.db import capacity as db_capacity
-from app.ranking import rank_models
+from app.db import flaskdb
+from app.db import models as model_store
+from app.plumbing.errors import error_page
+from app.readmodel import model_as_shown, models_as_shown
 from app.web import formatting
 from app.web.blueprint import bp
 from app.web.overlay import MARKERS, marker_path, overlay
@@ -32,16 +34,11 @@ def parse_ids(values: list[str]) -> list[str]:
     return ids
 
 
-def _error(code: int, title: str, message: str) -> Response:
-    html = render_template("error.html", code=code, title=title, message=message)
-    return make_response(html, code)
-
-
 @bp.get("/compare")
 def compare() -> Response:
     ids = parse_ids(request.args.getlist("ids"))
     if not MIN_MODELS <= len(ids) <= MAX_MODELS or any(len(i) > MAX_ID_LENGTH for i in ids):
-        return _error(
+        return error_page(
             400,
             "Pick 2 to 4 models",
             f"A comparison takes {MIN_MODELS} to {MAX_MODELS} different model ids, comma-"
@@ -52,25 +49,18 @@ def compare() -> Response:
 
 def _models(conn, ids: list[str], today: str) -> list[dict]:
     min_requests = current_app.config["MIN_REQUESTS"]
-    ranked = {
-        m["chute_id"]: m for m in rank_models(db.list_models(conn), min_requests=min_requests)
-    }
+    shown = models_as_shown(conn, min_requests=min_requests, today=today)
     models, unknown = [], []
     for chute_id in ids:
-        model = ranked.get(chute_id)
+        # Inactive models stay comparable.
+        model = model_as_shown(conn, chute_id, min_requests=min_requests, today=today, shown=shown)
         if model is None:
-            stored = db.get_model(conn, chute_id)  # inactive models stay comparable
-            if stored is None:
-                unknown.append(chute_id)
-                continue
-            model = {
-                **rank_models([stored], min_requests=min_requests, today=today)[0],
-                "rank": None,
-            }
+            unknown.append(chute_id)
+            continue
         models.append(model)
     if unknown:
         abort(
-            _error(
+            error_page(
                 404,
                 "Model not found",
                 "No model with the id " + ", ".join(unknown) + " is on the leaderboard.",
@@ -80,13 +70,13 @@ def _models(conn, ids: list[str], today: str) -> list[dict]:
 
 
 def render_compare(ids: list[str]) -> Page:
-    conn = db.get_db()
+    conn = flaskdb.get_db()
     now = datetime.now(UTC)
     today = now.date().isoformat()
     models = _models(conn, ids, today)
     since = (now.date() - timedelta(days=COMPARE_DAYS - 1)).isoformat()
     shares = db_capacity.recent_rate_limited(conn, ids, since)
-    histories = {m["chute_id"]: db.model_history(conn, m["chute_id"]) for m in models}
+    histories = {m["chute_id"]: model_store.model_history(conn, m["chute_id"]) for m in models}
 
     def series(field: str) -> list:
         return [

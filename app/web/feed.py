@@ -6,11 +6,10 @@ from collections.abc import Callable, Sequence
 
 from flask import Response, request, url_for
 
-from app import db
-from app.api.bodies import Body, cached_body, conditional_response, make_body
-from app.api.serialise import event_object
-from app.cache import query_key
-from app.db import events as event_store
+from app.db import flaskdb
+from app.plumbing.bodies import Body, cached_body, conditional_response, make_body
+from app.plumbing.cache import query_key
+from app.readmodel import events_as_shown
 from app.web.blueprint import bp
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -80,8 +79,8 @@ def atom_feed(
 
 
 def _feed_body() -> Body:
-    conn = db.get_db()
-    events = [event_object(e) for e in event_store.recent_events(conn, FEED_EVENTS)]
+    conn = flaskdb.get_db()
+    events = events_as_shown(conn, FEED_EVENTS)
     site_url = url_for("views.index", _external=True)
 
     def link_for(event: dict) -> str:

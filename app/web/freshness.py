@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
-from app import db
+from app.db import flaskdb
+from app.db import runs as run_log
 from app.web import formatting
 
 # A failed attempt's reason is upstream's or the scraper's text: keep the line short.
@@ -21,8 +22,8 @@ def freshness(conn: sqlite3.Connection, now: datetime) -> dict:
     seconds this answer (and the page showing it) stays true without a new scrape.
     """
     interval = float(current_app.config["SCRAPE_INTERVAL"])
-    good = db.last_run(conn, good_only=True)
-    last = db.last_run(conn)
+    good = run_log.last_run(conn, good_only=True)
+    last = run_log.last_run(conn)
     finished = formatting.parse_utc(good["finished_at"]) if good else None
     state, holds_for, age_text = "empty", float("inf"), None
     if finished is not None:
@@ -58,6 +59,6 @@ def site_freshness() -> dict | None:
     """Freshness for pages that don't compute it (methodology, errors, API docs); None when
     the database can't be read (the error page for that must still render)."""
     try:
-        return freshness(db.get_db(), datetime.now(UTC))
+        return freshness(flaskdb.get_db(), datetime.now(UTC))
     except (sqlite3.Error, OSError):
         return None

@@ -6,11 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Response, abort, current_app, render_template, url_for
 from markupsafe import escape
 
-from app import db
-from app.api.serialise import event_object
-from app.db import events as event_store
-from app.ranking import OFTEN_RATE_LIMITED_SHARE, rank_models
-from app.scraping.speed_shift import WINDOW_DAYS
+from app.db import flaskdb
+from app.db import models as model_store
+from app.methodology import SPEED_CHANGE_WINDOW_DAYS
+from app.readmodel import events_as_shown, model_as_shown, models_as_shown
 from app.web import charts, formatting
 from app.web.blueprint import bp
 from app.web.capacity_view import compare_partner, rate_limited_chart
@@ -25,21 +24,19 @@ def model(chute_id: str) -> Response:
 
 
 def render_model(chute_id: str) -> Page:
-    conn = db.get_db()
+    conn = flaskdb.get_db()
     now = datetime.now(UTC)
     today = now.date().isoformat()
-    found = db.get_model(conn, chute_id)
-    if found is None:
-        abort(404)
     # Its place on the board (the speed rank), among active models.
     min_requests = current_app.config["MIN_REQUESTS"]
-    ranked = rank_models(db.list_models(conn), min_requests=min_requests, today=today)
-    placed = next((m for m in ranked if m["chute_id"] == chute_id), None)
-    flags = rank_models([found], min_requests=min_requests, today=today)[0]
-    history = db.model_history(conn, chute_id)
+    ranked = models_as_shown(conn, min_requests=min_requests, today=today)
+    found = model_as_shown(conn, chute_id, min_requests=min_requests, today=today, shown=ranked)
+    if found is None:
+        abort(404)
+    history = model_store.model_history(conn, chute_id)
     # Today's figures are a day in progress: marked in the charts and the table.
     partial = today if any(h["date"] == today for h in history) else None
-    events = [event_object(e) for e in event_store.recent_events(conn, MAX_EVENTS, chute_id)]
+    events = events_as_shown(conn, MAX_EVENTS, chute_id)
     marks = [event_mark(e) for e in events]
     tps_series = [(h["date"], h["tps"]) for h in history]
     charts_ = {
@@ -71,13 +68,12 @@ def render_model(chute_id: str) -> Page:
     html = render_template(
         "model.html",
         model=found,
-        rank=placed["rank"] if placed else None,
+        rank=found["rank"],
         ranked_count=sum(1 for m in ranked if m["rank"]),
-        low_sample=flags["low_sample"],
-        partial_day=flags["partial_day"],
-        often_rate_limited=flags["often_rate_limited"],
+        low_sample=found["low_sample"],
+        partial_day=found["partial_day"],
+        often_rate_limited=found["often_rate_limited"],
         compare_with=compare_partner(ranked, chute_id),
-        often_share=OFTEN_RATE_LIMITED_SHARE,
         today=today,
         days_7d=days_with_speed(history, found.get("latest_date"), 7),
         days_30d=days_with_speed(history, found.get("latest_date"), 30),
@@ -121,7 +117,7 @@ def event_mark(event: dict) -> charts.Mark:
         label = f"{detail['change']:+.0%}"
         with contextlib.suppress(TypeError, ValueError):
             since = date.fromisoformat(detail.get("since"))
-            day = (since - timedelta(days=WINDOW_DAYS - 1)).isoformat()
+            day = (since - timedelta(days=SPEED_CHANGE_WINDOW_DAYS - 1)).isoformat()
     return (day, label, event["summary"])
 
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from flask import Response, current_app, make_response, request
 from werkzeug.http import generate_etag
 
-from app.cache import cache, make_conditional, query_key, versioned_key
-from app.hotpath import replayable
+from app.plumbing.cache import cache, make_conditional, query_key, versioned_key
+from app.plumbing.hotpath import replayable
 from app.web.freshness import freshness
 
 __all__ = ["Page", "freshness", "seconds_to_midnight", "serve_cached"]
@@ -57,7 +57,7 @@ def serve_cached(render: Callable[[], Page], *, vary_on_host: bool = False) -> R
         cache.set(key, entry, timeout=timeout)
         release_freed_memory()
     body, etag, holds_until = entry
-    # The hot path (app/hotpath.py) may replay this answer until then.
+    # The hot path (app/plumbing/hotpath.py) may replay this answer until then.
     replayable(holds_until - time.time())
     response = make_response(body)
     response.headers["Cache-Control"] = "public, max-age=60"

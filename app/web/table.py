@@ -7,7 +7,8 @@ the JavaScript sorts on the raw values each row carries (`sort_values`).
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.ranking import SORTS, response_seconds
+from app.methodology import response_seconds
+from app.ranking import SORTS
 from app.web import formatting
 
 TOKEN_CHOICES = (256, 1000, 4000)

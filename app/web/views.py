@@ -1,26 +1,16 @@
-"""The site's static pages, the API's documentation for people, favicon and the 404 page."""
+"""The site's static pages: methodology, favicon and the 404 pages."""
 
 from flask import Response, redirect, render_template, url_for
 from werkzeug.exceptions import HTTPException, NotFound
 
-from app.api.openapi import document
-from app.errors import handle_http_exception, is_api_request
-from app.ranking import OFTEN_RATE_LIMITED_SHARE
+from app.plumbing.errors import error_page, handle_http_exception, is_api_request
 from app.web.blueprint import bp
 
 
 @bp.get("/methodology")
 def methodology() -> str:
     # Config-only page: no SQL, nothing worth caching.
-    return render_template(
-        "methodology.html", often_share_percent=round(OFTEN_RATE_LIMITED_SHARE * 100)
-    )
-
-
-@bp.get("/api")
-def api_docs() -> str:
-    """The API for people, rendered from the same OpenAPI document as /api/openapi.json."""
-    return render_template("api.html", spec=document())
+    return render_template("methodology.html")
 
 
 @bp.get("/favicon.ico")
@@ -30,24 +20,20 @@ def favicon() -> Response:
 
 
 @bp.errorhandler(404)
-def model_not_found(_error: Exception) -> tuple[str, int]:
+def model_not_found(_error: Exception) -> Response:
     """Unknown model ids."""
-    return (
-        render_template(
-            "error.html",
-            code=404,
-            title="Model not found",
-            message="No model with that id is on the leaderboard. It may have been renamed "
-            "or removed from chutes.ai.",
-        ),
+    return error_page(
         404,
+        "Model not found",
+        "No model with that id is on the leaderboard. It may have been renamed "
+        "or removed from chutes.ai.",
     )
 
 
 @bp.app_errorhandler(404)
 def page_not_found(error: NotFound) -> Response | HTTPException:
     """Unknown pages: the site's error page with words for people, not Werkzeug's stock
-    text (app.errors renders it, JSON under /api/)."""
+    text (app.plumbing.errors renders it, JSON under /api/)."""
     if is_api_request():
         return handle_http_exception(error)
     return handle_http_exception(

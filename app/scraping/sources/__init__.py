@@ -21,7 +21,7 @@ class SourceResult:
     errors: list[str] = field(default_factory=list)
     # The web pages' next batch offset; None leaves the stored one alone.
     next_offset: int | None = None
-    # Stored column -> why no row of this answer carries it (app.scraping.drift).
+    # Stored column -> why no row of this answer carries it (app.scraping.speeds.drift).
     field_gaps: dict[str, str] = field(default_factory=dict)
     # Set when the source reached upstream but got no rows (every page failed): the run
     # fails with this message, yet the batch offset still moves past those pages.

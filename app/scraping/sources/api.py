@@ -6,11 +6,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from app.rows import CatalogueEntry, DailyRow
-from app.scraping.drift import field_gaps
 from app.scraping.inputs import clean_name, is_chute_id
 from app.scraping.sources import SourceError, SourceResult
 from app.scraping.sources.http import Fetcher
-from app.scraping.stats import daily_row_from_raw
+from app.scraping.speeds.drift import field_gaps
+from app.scraping.speeds.stats import daily_row_from_raw
 
 
 def _number(value: object) -> float | None:

@@ -13,13 +13,13 @@ from datetime import date, datetime
 from typing import Any
 
 from app.rows import CatalogueEntry, DailyRow
-from app.scraping.drift import field_gaps
 from app.scraping.inputs import clean_name, is_chute_id
 from app.scraping.sources import SourceError, SourceResult
 from app.scraping.sources.devalue import DevalueError
 from app.scraping.sources.http import Fetcher
 from app.scraping.sources.sveltekit import data_json_values, extract_page_data
-from app.scraping.stats import daily_row_from_raw
+from app.scraping.speeds.drift import field_gaps
+from app.scraping.speeds.stats import daily_row_from_raw
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,10 @@ holding, so a condition already true when first seen is announced once.
 from collections.abc import Iterable
 from datetime import date
 
-from app.scraping.event_types import FIRST_SCRAPE, RATE_LIMITED_LINE, ModelState, NewEvent
-from app.scraping.speed_shift import speed_event
+from app.methodology import FIRST_SCRAPE
+from app.methodology import OFTEN_RATE_LIMITED_SHARE as RATE_LIMITED_LINE
+from app.scraping.events.speed_shift import speed_event
+from app.scraping.events.types import ModelState, NewEvent
 
 __all__ = ["ModelState", "NewEvent", "detect"]
 

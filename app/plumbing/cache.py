@@ -1,6 +1,5 @@
 """Response cache, keyed on the data version so a new scrape shows at once everywhere."""
 
-import os
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
@@ -8,7 +7,7 @@ from flask import Flask, Response, current_app, request
 from flask_caching import Cache
 from werkzeug.http import http_date
 
-from app.db import version_path
+from app.db import files as db_files
 
 cache = Cache()
 
@@ -29,16 +28,11 @@ def init_app(app: Flask) -> None:
 
 
 def data_version() -> str:
-    """An opaque token that changes whenever a scrape commits new data.
-
-    A stat() of the version file, not a query: the cached hot path runs no SQL.
-    The scraper replaces the file atomically, so its inode changes every time.
-    """
-    try:
-        st = os.stat(version_path(current_app.config["DATABASE"]))
-    except FileNotFoundError:
+    """An opaque token that changes whenever a scrape commits new data (app.db.files)."""
+    version = db_files.data_version(current_app.config["DATABASE"])
+    if version == db_files.NO_VERSION:
         return "none"
-    return f"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"
+    return "-".join(f"{part:x}" for part in version)
 
 
 def query_key(pairs: Iterable[tuple[str, str]]) -> str:

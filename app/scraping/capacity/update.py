@@ -11,7 +11,7 @@ from app.clock import parse_utc
 from app.db import capacity as db_capacity
 from app.db.capacity import CapacityUpdate
 from app.rows import CapacitySnapshot
-from app.scraping.capacity_stats import (
+from app.scraping.capacity.stats import (
     WINDOW_24H,
     daily_capacity,
     figures_by_chute,

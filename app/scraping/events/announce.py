@@ -8,12 +8,12 @@ import sqlite3
 from datetime import date
 
 from app.db import events as event_store
-from app.scraping.events import ModelState, NewEvent, detect
-from app.scraping.speed_shift import history_needed
+from app.scraping.events.detect import ModelState, NewEvent, detect
+from app.scraping.events.speed_shift import history_needed
 
 
 class Announcer:
-    """db.store_scrape's `derive` step: detects the run's events and stores them.
+    """app.db.write.store_scrape's `derive` step: detects the run's events and stores them.
 
     `listed_before` (the models active before the run) and `first_scrape` are read before
     the transaction, under the scrape lock, so no other writer can change them meanwhile.

@@ -8,19 +8,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from app.methodology import SPEED_CHANGE_THRESHOLD, SPEED_CHANGE_WINDOW_DAYS
 from app.rows import DailyRow
-from app.scraping.event_types import ModelState, NewEvent
-from app.scraping.stats import weighted_mean_tps
+from app.scraping.events.types import ModelState, NewEvent
+from app.scraping.speeds.stats import weighted_mean_tps
 
-WINDOW_DAYS = 7
-SHIFT_THRESHOLD = 0.2  # |Δ| of the request-weighted TPS, as a share of the earlier week
 # How far back an unbroken shift is followed to find the day it started.
 MAX_EPISODE_DAYS = 60
 
 
 @dataclass(frozen=True)
 class Shift:
-    """A shift of at least SHIFT_THRESHOLD between two adjacent 7-day windows."""
+    """A shift of at least SPEED_CHANGE_THRESHOLD between two adjacent 7-day windows."""
 
     direction: str  # "faster" or "slower"
     change: float  # (after - before) / before
@@ -42,10 +41,10 @@ def _between(rows: Sequence[DailyRow], first: date, last: date) -> list[DailyRow
 def window_shift(rows: Sequence[DailyRow], end: date, min_requests: int) -> Shift | None:
     """The shift between the 7 days ending `end` and the 7 before, or None when below the
     threshold or when either week has fewer than 7 x `min_requests` requests with speed."""
-    after = _between(rows, end - timedelta(days=WINDOW_DAYS - 1), end)
-    before_end = end - timedelta(days=WINDOW_DAYS)
-    before = _between(rows, before_end - timedelta(days=WINDOW_DAYS - 1), before_end)
-    enough = WINDOW_DAYS * min_requests
+    after = _between(rows, end - timedelta(days=SPEED_CHANGE_WINDOW_DAYS - 1), end)
+    before_end = end - timedelta(days=SPEED_CHANGE_WINDOW_DAYS)
+    before = _between(rows, before_end - timedelta(days=SPEED_CHANGE_WINDOW_DAYS - 1), before_end)
+    enough = SPEED_CHANGE_WINDOW_DAYS * min_requests
     requests_after, requests_before = _requests_with_speed(after), _requests_with_speed(before)
     if requests_after < enough or requests_before < enough:
         return None
@@ -53,7 +52,7 @@ def window_shift(rows: Sequence[DailyRow], end: date, min_requests: int) -> Shif
     if tps_after is None or tps_before is None:
         return None
     change = (tps_after - tps_before) / tps_before
-    if abs(change) < SHIFT_THRESHOLD:
+    if abs(change) < SPEED_CHANGE_THRESHOLD:
         return None
     return Shift(
         direction="faster" if change > 0 else "slower",
@@ -87,7 +86,7 @@ def current_shift(
 
 def history_needed(today: date) -> str:
     """The oldest day current_shift may read."""
-    return (today - timedelta(days=MAX_EPISODE_DAYS + 2 * WINDOW_DAYS + 1)).isoformat()
+    return (today - timedelta(days=MAX_EPISODE_DAYS + 2 * SPEED_CHANGE_WINDOW_DAYS + 1)).isoformat()
 
 
 def speed_event(m: ModelState, today: date, min_requests: int) -> list[NewEvent]:
@@ -113,6 +112,6 @@ def speed_event(m: ModelState, today: date, min_requests: int) -> list[NewEvent]
         "requests_after": shift.requests_after,
         "window_end": shift.window_end,
         "since": since,
-        "threshold": SHIFT_THRESHOLD,
+        "threshold": SPEED_CHANGE_THRESHOLD,
     }
     return [NewEvent("speed_change", m.chute_id, m.name, text, detail, key)]

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 
+from app.methodology import RANK_WINDOW_DAYS, weighted_mean
 from app.rows import NO_FIGURES, DailyRow, Figures
 from app.scraping.inputs import clean_name, is_chute_id, utc_day
 
@@ -19,7 +20,7 @@ def clean_speed(value: object, limit: float = MAX_PLAUSIBLE_TPS) -> float | None
     # Text such as "55.12" is not read as a number: FORMATS says average_tps/average_ttft
     # are JSON numbers (or 0/null for no data), so text is a change of format upstream.
     # The row gets no speed, a stored one is kept (the daily upsert coalesces), and an
-    # answer in which no row has a speed left is drift (app.scraping.drift).
+    # answer in which no row has a speed left is drift (app.scraping.speeds.drift).
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     number = float(value)
@@ -64,20 +65,12 @@ def daily_row_from_raw(raw: dict) -> DailyRow | None:
 
 def weighted_mean_tps(rows: Iterable[DailyRow]) -> float | None:
     """Σ tps·requests / Σ requests over rows with speed data and requests."""
-    weighted = total = 0
-    for row in rows:
-        if row.tps is not None and row.requests:
-            weighted += row.tps * row.requests
-            total += row.requests
-    return weighted / total if total else None
+    return weighted_mean((row.tps, row.requests) for row in rows)
 
 
 def _window(rows: list[DailyRow], end: str, days: int) -> list[DailyRow]:
     start = (date.fromisoformat(end) - timedelta(days=days - 1)).isoformat()
     return [row for row in rows if start <= row.date <= end]
-
-
-RANK_WINDOW_DAYS = 7
 
 
 def ranked_day(rows: Iterable[DailyRow], today: str, min_requests: int) -> DailyRow | None:

@@ -7,7 +7,7 @@ from jinja2 import TemplateNotFound
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from app.api.serialise import json_body
+from app.plumbing.bodies import json_body
 
 FALLBACK_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>{code} {title}</title>"
@@ -46,6 +46,13 @@ def handle_http_exception(exc: HTTPException) -> Response | HTTPException:
         if parameter:
             data["parameter"] = parameter
         return Response(json_body(data), code, headers, mimetype="application/json")
+    return error_page(code, title, message, headers)
+
+
+def error_page(
+    code: int, title: str, message: str, headers: list[tuple[str, str]] | None = None
+) -> Response:
+    """The site's error page: a sentence for people, in the site's layout."""
     return Response(_html_page(code, title, message), code, headers, mimetype="text/html")
 
 

@@ -1,18 +1,25 @@
-"""Serialised API bodies, cached per data version and served with HTTP validators."""
+"""Serialised bodies (API JSON/CSV, badges, the feed), cached per data version and served
+with HTTP validators."""
 
 import functools
 import hashlib
+import json
 from collections.abc import Callable
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from flask import Response
 from werkzeug.http import http_date, quote_etag
 
-from app.cache import cache, data_version, make_conditional
 from app.clock import parse_utc, seconds_to_utc_midnight, today_utc
-from app.hotpath import replayable
+from app.plumbing.cache import cache, data_version, make_conditional
+from app.plumbing.hotpath import replayable
 
 DATA_CACHE_CONTROL = "public, max-age=300"
+
+
+def json_body(data: Any) -> bytes:
+    """Compact UTF-8 JSON. Strings stay as they are: it's data, not HTML."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class Body(TypedDict):
@@ -65,7 +72,7 @@ def _entry_headers(etag: str, last_modified: str | None) -> tuple[tuple[str, str
     headers += [
         ("Cache-Control", DATA_CACHE_CONTROL),
         # Public, read-only, no credentials: let other sites' scripts read it.
-        # Vary: Accept-Encoding comes from app/hotpath.py, which may answer gzipped
+        # Vary: Accept-Encoding comes from app/plumbing/hotpath.py, which may answer gzipped
         # (nginx's gzip_vary adds none to an answer already encoded: one Vary in all).
         ("Access-Control-Allow-Origin", "*"),
     ]

@@ -4,20 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.ranking import OFTEN_RATE_LIMITED_SHARE
 from app.rows import DailyRow
-
-# rate_limited_24h at or above this: "often rate-limited" (SPEC §5), the board's badge too.
-RATE_LIMITED_LINE = OFTEN_RATE_LIMITED_SHARE
-FIRST_SCRAPE = "tracking_started"
-KINDS = (
-    FIRST_SCRAPE,
-    "model_added",
-    "model_removed",
-    "speed_change",
-    "rate_limited",
-    "rate_limited_cleared",
-)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ searches never fills it.
 from __future__ import annotations
 
 import gzip
-import os
 import re
 import threading
 import time
@@ -36,8 +35,8 @@ from typing import Any
 
 from flask import request
 
-from app.cache import CONDITIONAL_HEADERS
-from app.db import version_path
+from app.db import files as db_files
+from app.plumbing.cache import CONDITIONAL_HEADERS
 
 ENVIRON_KEY = "leaderboard.replayable"
 MAX_ENTRIES = 256
@@ -86,7 +85,7 @@ class HotPath:
 
     def __init__(self, wsgi_app: WSGIApp, database: str) -> None:
         self.wsgi_app = wsgi_app
-        self.version_file = version_path(database)
+        self.database = database
         # key -> make_entry()
         self.entries: dict[tuple, list] = {}
         self.size = 0
@@ -94,19 +93,12 @@ class HotPath:
         self.version: tuple[int, int, int] | None = None
         self.lock = threading.Lock()
 
-    def data_version(self) -> tuple[int, int, int]:
-        try:
-            st = os.stat(self.version_file)
-        except FileNotFoundError:
-            return (0, 0, 0)
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
-
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "GET" or any(
             name in environ for name in CONDITIONAL_HEADERS
         ):
             return self.wsgi_app(environ, start_response)
-        version = self.data_version()
+        version = db_files.data_version(self.database)
         key = (version, *(environ.get(name) for name in KEY_FIELDS))
         entry = self.entries.get(key)
         if entry is not None and entry[0] > time.monotonic():

@@ -1,0 +1,81 @@
+"""Model reads: the catalogue with its stored figures, daily history, sparkline series."""
+
+import json
+import sqlite3
+from collections.abc import Iterable
+
+from app.rows import DailyRow
+
+MODEL_COLUMNS = (
+    "chute_id, name, latest_tps, latest_ttft, latest_requests, avg_7d, avg_30d, peak_tps,"
+    " latest_date, scraped_at, rank_tps, rank_ttft, rank_requests, rank_date,"
+    " price_input, price_output, context_length, engine, quantization, active,"
+    " instances, utilization_1h, rate_limited_1h, rate_limited_24h, capacity_at"
+)
+
+
+def list_models(conn: sqlite3.Connection, *, include_inactive: bool = False) -> list[dict]:
+    """Every model (active ones unless asked), unsorted: ranking is the caller's job."""
+    where = "" if include_inactive else " WHERE active = 1"
+    rows = conn.execute(f"SELECT {MODEL_COLUMNS} FROM models{where}")
+    return [dict(row) for row in rows]
+
+
+def get_model(conn: sqlite3.Connection, chute_id: str) -> dict | None:
+    row = conn.execute(
+        f"SELECT {MODEL_COLUMNS} FROM models WHERE chute_id = ?", (chute_id,)
+    ).fetchone()
+    return None if row is None else dict(row)
+
+
+def model_history(conn: sqlite3.Connection, chute_id: str) -> list[dict]:
+    """The model's daily rows, oldest first, each with that day's rate-limited share."""
+    rows = conn.execute(
+        "SELECT d.date, d.requests, d.input_tokens, d.output_tokens, d.tps, d.ttft,"
+        " c.rate_limited FROM daily_stats AS d LEFT JOIN daily_capacity AS c"
+        " ON c.chute_id = d.chute_id AND c.date = d.date"
+        " WHERE d.chute_id = ? ORDER BY d.date",
+        (chute_id,),
+    )
+    return [dict(row) for row in rows]
+
+
+def recent_tps(conn: sqlite3.Connection, since: str) -> dict[str, list[tuple[str, float | None]]]:
+    """Daily TPS per model from `since` on, oldest first: the cards' sparklines."""
+    series: dict[str, list[tuple[str, float | None]]] = {}
+    rows = conn.execute(
+        "SELECT chute_id, date, tps FROM daily_stats WHERE date >= ? ORDER BY chute_id, date",
+        (since,),
+    )
+    for row in rows:
+        series.setdefault(row["chute_id"], []).append((row["date"], row["tps"]))
+    return series
+
+
+def history_of(conn: sqlite3.Connection, chute_ids: Iterable[str]) -> list[DailyRow]:
+    """Every stored daily row of these models (history is small: a row a model a day)."""
+    rows = conn.execute(
+        "SELECT chute_id, date, requests, input_tokens, output_tokens, tps, ttft"
+        " FROM daily_stats WHERE chute_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(sorted(set(chute_ids))),),
+    )
+    return [DailyRow(**dict(row)) for row in rows]
+
+
+# The daily_stats columns a drifted answer can lose (app.scraping.speeds.drift).
+DRIFT_COLUMNS = ("tps", "ttft", "requests")
+
+
+def columns_with_data(conn: sqlite3.Connection, chute_ids: Iterable[str]) -> set[str]:
+    """Which of DRIFT_COLUMNS hold a value in some stored row of these models."""
+    ids = json.dumps(sorted(set(chute_ids)))
+    found = set()
+    for column in DRIFT_COLUMNS:
+        row = conn.execute(
+            f"SELECT 1 FROM daily_stats WHERE {column} IS NOT NULL"
+            " AND chute_id IN (SELECT value FROM json_each(?)) LIMIT 1",
+            (ids,),
+        ).fetchone()
+        if row is not None:
+            found.add(column)
+    return found

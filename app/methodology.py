@@ -1,0 +1,60 @@
+"""The methodology's numbers and rules (SPEC §5, §6), once for every reader.
+
+The scraper computes with them, the pages and the methodology page show them, the API's
+OpenAPI document states them: a threshold changed here changes everywhere. Pure: no I/O.
+"""
+
+from collections.abc import Iterable
+
+# A model's ranked day is the newest day with TPS and enough requests within this many
+# UTC days ending today; an older one no longer ranks.
+RANK_WINDOW_DAYS = 7
+# Seconds for an answer of this many tokens: the API's e2e_1k_s.
+E2E_TOKENS = 1000
+# "Often rate-limited": at least this share of the last 24 h's requests refused. Crossing
+# it either way is a `rate_limited` / `rate_limited_cleared` event.
+OFTEN_RATE_LIMITED_SHARE = 0.2
+# `speed_change`: the request-weighted TPS of the last SPEED_CHANGE_WINDOW_DAYS complete
+# days differs by at least this share from the same number of days before, both windows
+# holding at least SPEED_CHANGE_WINDOW_DAYS x MIN_REQUESTS requests.
+SPEED_CHANGE_THRESHOLD = 0.2
+SPEED_CHANGE_WINDOW_DAYS = 7
+
+# Event kinds, as stored and as the API and the feed name them.
+FIRST_SCRAPE = "tracking_started"
+EVENT_KINDS = (
+    FIRST_SCRAPE,
+    "model_added",
+    "model_removed",
+    "speed_change",
+    "rate_limited",
+    "rate_limited_cleared",
+)
+
+
+def percent(share: float) -> int:
+    """A share as the whole percentage the site prints (0.2 -> 20)."""
+    return round(share * 100)
+
+
+def often_rate_limited(rate_limited_24h: float | None) -> bool:
+    return rate_limited_24h is not None and rate_limited_24h >= OFTEN_RATE_LIMITED_SHARE
+
+
+def weighted_mean(pairs: Iterable[tuple[float | None, int | None]]) -> float | None:
+    """The request-weighted mean of (tps, requests) pairs: Σ tps·requests / Σ requests,
+    pairs without a speed or without requests left out (a 3-request day must not weigh
+    like a 50,000-request one). None when nothing is left."""
+    weighted = total = 0.0
+    for tps, requests in pairs:
+        if tps is not None and requests:
+            weighted += tps * requests
+            total += requests
+    return weighted / total if total else None
+
+
+def response_seconds(ttft: float | None, tps: float | None, tokens: int) -> float | None:
+    """Seconds until an answer of `tokens` tokens is complete: TTFT + tokens / TPS."""
+    if ttft is None or not tps:
+        return None
+    return ttft + tokens / tps

@@ -1,0 +1,75 @@
+"""The models as shown today: one read model for the API, the board, the model page,
+compare and the badge.
+
+"As shown" is the stored figures plus what depends on the day they are read (SPEC §5):
+the speed rank, low_sample, partial_day, often_rate_limited and e2e_1k_s, computed by
+app.ranking over the active catalogue. A model that left the catalogue keeps its page
+and its API object, with its flags and no rank. Events are shown the same way everywhere:
+the feed, /api/events and the model pages.
+"""
+
+import sqlite3
+
+from app.clock import parse_utc, today_utc
+from app.db import events as event_store
+from app.db import models as model_store
+from app.ranking import DEFAULT_SORT, rank_models
+
+# The keys of an event as the API, the feed and the model page show it.
+EVENT_FIELDS = ("id", "kind", "chute_id", "name", "at", "summary", "detail")
+
+
+def models_as_shown(
+    conn: sqlite3.Connection,
+    *,
+    min_requests: int,
+    sort: str = DEFAULT_SORT,
+    order: str | None = None,
+    today: str | None = None,
+) -> list[dict]:
+    """Every active model, ranked and flagged, in `sort` order (unfiltered)."""
+    return rank_models(
+        model_store.list_models(conn),
+        min_requests=min_requests,
+        sort=sort,
+        order=order,
+        today=today or today_utc(),
+    )
+
+
+def model_as_shown(
+    conn: sqlite3.Connection,
+    chute_id: str,
+    *,
+    min_requests: int,
+    today: str | None = None,
+    shown: list[dict] | None = None,
+) -> dict | None:
+    """One model as the board shows it, or None for an unknown id.
+
+    Its rank is its place among the active models (`shown`, when the caller has them
+    already); a model no longer listed is flagged on its own, with rank None.
+    """
+    today = today or today_utc()
+    if shown is None:
+        shown = models_as_shown(conn, min_requests=min_requests, today=today)
+    found = next((m for m in shown if m["chute_id"] == chute_id), None)
+    if found is not None:
+        return found
+    stored = model_store.get_model(conn, chute_id)
+    if stored is None:
+        return None
+    return {**rank_models([stored], min_requests=min_requests, today=today)[0], "rank": None}
+
+
+def event_object(event: dict) -> dict:
+    """A stored event as it is shown (see EVENT_FIELDS); `at` as UTC ISO-8601 with a Z."""
+    obj = {field: event.get(field) for field in EVENT_FIELDS}
+    moment = parse_utc(event.get("at"))
+    obj["at"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else event.get("at")
+    return obj
+
+
+def events_as_shown(conn: sqlite3.Connection, limit: int, chute_id: str | None = None) -> list:
+    """The newest `limit` events (of one model, if given), newest first, as shown."""
+    return [event_object(e) for e in event_store.recent_events(conn, limit, chute_id)]

@@ -1,0 +1,1 @@
+"""Capacity: autoscaler snapshots to figures (pure), and the run's capacity step."""

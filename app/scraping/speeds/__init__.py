@@ -1,0 +1,1 @@
+"""Speeds: daily rows to figures (pure), and the drift check on an upstream answer."""

@@ -2,16 +2,15 @@
 """Run one scrape of chutes.ai into the leaderboard database (what the systemd timer runs).
 
 Exit status: 0 when data was stored (or another run already holds the lock),
-1 when no data could be had, 2 for bad arguments.
+1 when no data could be had, 2 for bad arguments or a bad LEADERBOARD_* setting.
 """
 
 import argparse
 import logging
 import sys
 
-from app import create_app
-from app.config import SOURCES
 from app.scraping.run import run_scrape
+from app.settings import SOURCES, Settings, SettingsError
 
 log = logging.getLogger("scrape")
 
@@ -50,10 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     setup_logging(verbose=args.verbose)
-    app = create_app()
+    try:
+        settings = Settings.load()
+    except SettingsError as exc:
+        log.error("bad setting: LEADERBOARD_%s", exc)
+        return 2
     interactive = sys.stderr.isatty()
     outcome = run_scrape(
-        app.config,
+        settings,
         source=args.source,
         fetch_all=args.all,
         progress=progress_bar if interactive else None,

@@ -1,10 +1,73 @@
-"""UTC time helpers shared by the site, the API and the scraper (pure, no I/O)."""
+"""The clock seam: the one place the product asks for "now", and the UTC helpers.
 
+Wall time (`now`, `today_utc`), monotonic time (`monotonic`) and waiting (`sleep`) all go
+through the current Clock, so a test can run the product "as of" another moment, or let
+retries, backoff and polite pauses pass without waiting (`with clock.use(...)`; the test
+clocks are in tests/clocks.py). Pure apart from the clock itself: no other I/O.
+"""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """The real clocks."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+_current: Clock = SystemClock()
+
+
+def current() -> Clock:
+    return _current
+
+
+@contextmanager
+def use(clock: Clock) -> Iterator[Clock]:
+    """Run the block on `clock` (tests), then put the previous clock back."""
+    global _current
+    previous, _current = _current, clock
+    try:
+        yield clock
+    finally:
+        _current = previous
+
+
+def now() -> datetime:
+    """The current moment, an aware UTC datetime."""
+    return _current.now()
+
+
+def monotonic() -> float:
+    return _current.monotonic()
+
+
+def sleep(seconds: float) -> None:
+    _current.sleep(seconds)
 
 
 def today_utc() -> str:
-    return datetime.now(UTC).date().isoformat()
+    return now().date().isoformat()
 
 
 def parse_utc(text: str | None) -> datetime | None:
@@ -20,8 +83,8 @@ def parse_utc(text: str | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def seconds_to_utc_midnight(now: datetime | None = None) -> float:
+def seconds_to_utc_midnight(moment: datetime | None = None) -> float:
     """Seconds until today_utc() changes."""
-    now = now or datetime.now(UTC)
-    tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
-    return (tomorrow - now).total_seconds()
+    moment = moment or now()
+    tomorrow = datetime.combine(moment.date() + timedelta(days=1), datetime.min.time(), UTC)
+    return (tomorrow - moment).total_seconds()

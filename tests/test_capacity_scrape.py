@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from app import create_app
+from app import clock, create_app
 from app.db import capacity as db_capacity
 from app.db import connection
 from app.db import models as model_store
-from app.scraping import run as run_module
 from app.scraping.capacity.stats import retention_start
 from app.scraping.run import RunOutcome, run_scrape
+from tests.clocks import WarpClock
 from tests.dbstate import scrape_runs
 from tests.upstream import Dataset, UpstreamApp, make_upstream_app, serve
 from tests.upstream_capacity import UtilizationFeed, naive_timestamp
@@ -195,15 +195,15 @@ def test_an_answer_without_catalogue_models_is_a_failure(db_path, stand_in):
     assert "none recent for the 4 catalogue models" in outcome.message
 
 
-def test_snapshots_older_than_35_days_are_pruned_but_their_days_stay(
-    db_path, stand_in, monkeypatch
-):
+def test_snapshots_older_than_35_days_are_pruned_but_their_days_stay(db_path, stand_in):
     upstream_app, base = stand_in
     real_now = datetime.now(UTC)
     then = real_now - timedelta(days=40)
-    monkeypatch.setattr(run_module, "_utc_now", lambda: then)
+    # A scrape 40 days ago, of an upstream as it was then.
+    upstream_app.dataset = Dataset.from_fixtures(shift_to=then.date())
     upstream_app.utilization = UtilizationFeed(then.replace(tzinfo=None), timedelta(hours=1))
-    assert scrape(db_path, base).status == "ok"
+    with clock.use(WarpClock(start=then)):
+        assert scrape(db_path, base).status == "ok"
     old_day = then.date().isoformat()
     conn = connection.connect(db_path)
     share = served(upstream_app.utilization, GEMMA)[0]["rate_limit_ratio_1h"]
@@ -211,7 +211,7 @@ def test_snapshots_older_than_35_days_are_pruned_but_their_days_stay(
     assert conn.execute("SELECT count(*) FROM capacity_snapshots").fetchone()[0] == 4
     conn.close()
 
-    monkeypatch.setattr(run_module, "_utc_now", lambda: real_now)
+    upstream_app.dataset = Dataset.from_fixtures(shift_to=real_now.date())
     upstream_app.utilization = UtilizationFeed(real_now.replace(tzinfo=None))
     assert scrape(db_path, base).status == "ok"
 

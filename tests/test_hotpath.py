@@ -7,7 +7,9 @@ import gzip
 import pytest
 from flask import Flask
 
+from app import clock
 from app.plumbing import hotpath
+from tests.clocks import ManualClock
 from tests.seed import seed, simple_model
 
 
@@ -89,18 +91,17 @@ def test_gzip_variant(client, db_path, flask_calls) -> None:
     assert flask_calls == ["/", "/", "/"]
 
 
-def test_entries_expire(client, db_path, flask_calls, monkeypatch) -> None:
+def test_entries_expire(client, db_path, flask_calls) -> None:
     seed_models(db_path, 100.0)
-    clock = [1000.0]
-    monkeypatch.setattr(hotpath.time, "monotonic", lambda: clock[0])
-    client.get("/api/models")
-    client.get("/api/models")  # stored
-    clock[0] += 1  # (API answers hold until UTC midnight, which may be close)
-    client.get("/api/models")
-    assert flask_calls == ["/api/models"] * 2
-    clock[0] += 2 * 86400  # past UTC midnight, whatever the time now
-    client.get("/api/models")
-    assert flask_calls == ["/api/models"] * 3
+    with clock.use(ManualClock()) as manual:
+        client.get("/api/models")
+        client.get("/api/models")  # stored
+        manual.advance(1)  # (API answers hold until UTC midnight, which may be close)
+        client.get("/api/models")
+        assert flask_calls == ["/api/models"] * 2
+        manual.advance(2 * 86400)  # past UTC midnight, whatever the time now
+        client.get("/api/models")
+        assert flask_calls == ["/api/models"] * 3
 
 
 def test_bounded_in_entries(app, client, db_path, monkeypatch) -> None:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.config import DEFAULTS
 from app.rows import CatalogueEntry, DailyRow
 from app.scraping.sources import SourceError
 from app.scraping.sources.devalue import DevalueError
@@ -22,6 +21,7 @@ from app.scraping.sources.pages import (
 )
 from app.scraping.sources.sveltekit import extract_page_data
 from app.scraping.speeds.stats import daily_row_from_raw
+from app.settings import Settings
 from tests.conftest import fixture_text
 from tests.upstream import render_app_page, render_data_json, render_page, render_stats_page
 
@@ -174,14 +174,15 @@ def serve_stats(server, chute_id: str, body: str, status: int = 200) -> None:
     )
 
 
-def config(server, **overrides) -> dict:
-    return {
-        **DEFAULTS,
-        "WEB_URL": server.url_for("/").rstrip("/"),
-        "REQUEST_DELAY": 0,
-        "HTTP_RETRIES": 0,
-        **overrides,
-    }
+def config(server, **overrides) -> Settings:
+    return Settings.from_mapping(
+        {
+            "WEB_URL": server.url_for("/").rstrip("/"),
+            "REQUEST_DELAY": 0,
+            "HTTP_RETRIES": 0,
+            **overrides,
+        }
+    )
 
 
 def run(server, **kwargs):
@@ -286,7 +287,7 @@ def test_a_page_with_no_rows_is_an_error_naming_the_url(upstream):
     result = run(upstream, offset=0, BATCH_SIZE=2)
     assert result.refreshed == {IDS[1]}
     assert result.errors == [
-        f"{config(upstream)['WEB_URL']}/app/chute/{IDS[0]}?tab=stats: no daily stats rows "
+        f"{config(upstream).web_url}/app/chute/{IDS[0]}?tab=stats: no daily stats rows "
         "found, expected rows with chute_id, date, average_tps"
     ]
 

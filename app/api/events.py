@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from flask import Response, request
 from werkzeug.datastructures import MultiDict
 
-from app.api.openapi import MAX_CHUTE_ID_LENGTH
 from app.api.params import DEFAULT_EVENTS, MAX_EVENTS, parse_limit, single_value
 from app.api.routes import JSON, bp, last_good_finished
 from app.db import flaskdb
 from app.plumbing.bodies import Body, cached_body, conditional_response, json_body, make_body
 from app.plumbing.cache import query_key
+from app.plumbing.converters import MAX_CHUTE_ID_LENGTH
 from app.readmodel import events_as_shown
 
 

@@ -13,10 +13,9 @@ from app.methodology import (
     SPEED_CHANGE_WINDOW_DAYS,
     percent,
 )
+from app.plumbing.converters import MAX_CHUTE_ID_LENGTH
 from app.ranking import DEFAULT_SORT, ORDERS, SORTS
 from app.readmodel import EVENT_FIELDS
-
-MAX_CHUTE_ID_LENGTH = 200
 
 
 def _nullable(kind: str, **extra: Any) -> dict:

@@ -1,13 +1,13 @@
 """The read-only JSON/CSV API under /api (SPEC §7). Only GET and HEAD are routed."""
 
 import sqlite3
-from datetime import UTC, datetime
 from functools import cache as cache_once
 
 from flask import Blueprint, Response, abort, current_app, request
 
+from app import clock
 from app.api.health import health_payload, unavailable_payload
-from app.api.openapi import MAX_CHUTE_ID_LENGTH, document
+from app.api.openapi import document
 from app.api.params import ListParams, parse_list_params
 from app.api.serialise import csv_body, history_object, model_object
 from app.db import capacity as db_capacity
@@ -85,7 +85,7 @@ def models_csv() -> Response:
     return response
 
 
-@_get(f"/models/<string(maxlength={MAX_CHUTE_ID_LENGTH}):chute_id>")
+@_get("/models/<chute_id:chute_id>")
 def model(chute_id: str) -> Response:
     return conditional_response(cached_body(f"model/{chute_id}", lambda: _model_body(chute_id)))
 
@@ -118,7 +118,7 @@ def health() -> Response:
     try:
         payload = health_payload(
             _health_facts(),
-            now=datetime.now(UTC),
+            now=clock.now(),
             scrape_interval=interval,
             capacity_stale_after=capacity_stale_after,
         )

@@ -8,9 +8,10 @@ hot path runs no SQL. Every reader asks data_version() here.
 import fcntl
 import os
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from app import clock
 
 Version = tuple[int, int, int]
 NO_VERSION: Version = (0, 0, 0)
@@ -49,16 +50,16 @@ def lock_path(database: str) -> str:
 def scrape_lock(database: str, wait: float) -> Iterator[bool]:
     """An exclusive lock beside the database; yields False if not had within `wait` s."""
     with open(lock_path(database), "a") as handle:
-        deadline = time.monotonic() + wait
+        deadline = clock.monotonic() + wait
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
+                if clock.monotonic() >= deadline:
                     yield False
                     return
-                time.sleep(0.2)
+                clock.sleep(0.2)
         try:
             yield True
         finally:

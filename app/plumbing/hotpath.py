@@ -29,12 +29,12 @@ from __future__ import annotations
 import gzip
 import re
 import threading
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import request
 
+from app import clock
 from app.db import files as db_files
 from app.plumbing.cache import CONDITIONAL_HEADERS
 
@@ -101,7 +101,7 @@ class HotPath:
         version = db_files.data_version(self.database)
         key = (version, *(environ.get(name) for name in KEY_FIELDS))
         entry = self.entries.get(key)
-        if entry is not None and entry[0] > time.monotonic():
+        if entry is not None and entry[0] > clock.monotonic():
             return self.replay(environ, start_response, entry, stored=True)
         return self.through(environ, start_response, key, version)
 
@@ -144,7 +144,7 @@ class HotPath:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
-        entry = make_entry(time.monotonic() + seconds, seen[0], seen[1], body)
+        entry = make_entry(clock.monotonic() + seconds, seen[0], seen[1], body)
         stored = self.second_miss(key)
         if stored:
             self.store(key, version, entry)

@@ -4,10 +4,10 @@ import logging
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from app.config import SOURCES
+from app import clock
 from app.db import connection
 from app.db import events as event_store
 from app.db import files as db_files
@@ -23,6 +23,7 @@ from app.scraping.sources.api import fetch_api
 from app.scraping.sources.http import Fetcher
 from app.scraping.sources.pages import fetch_pages
 from app.scraping.speeds.stats import figures_by_model, merge_rows
+from app.settings import SOURCES, Settings
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +66,27 @@ def drift_message(result: SourceResult, stored_columns: StoredColumns) -> str | 
     )
 
 
+@dataclass(frozen=True)
+class ScrapeRun:
+    """What one run was asked to do."""
+
+    settings: Settings
+    source: str
+    started_at: str
+    fetch_all: bool = False
+    progress: Progress | None = None
+
+    @property
+    def database(self) -> str:
+        return self.settings.database
+
+
 def collect(
     fetcher: Fetcher,
-    config: Mapping[str, Any],
-    source: str,
+    run: ScrapeRun,
     *,
     offset: int,
-    fetch_all: bool,
     today: date,
-    progress: Progress | None,
     stored_columns: StoredColumns = lambda _ids: set(),
 ) -> SourceResult:
     """Fetch from the chosen source; `auto` falls back to the pages when the API fails
@@ -85,17 +98,21 @@ def collect(
             raise SourceError(drift)
         return result
 
+    settings = run.settings
+
     def pages() -> SourceResult:
         return checked(
-            fetch_pages(fetcher, config, offset=offset, fetch_all=fetch_all, progress=progress)
+            fetch_pages(
+                fetcher, settings, offset=offset, fetch_all=run.fetch_all, progress=run.progress
+            )
         )
 
-    if source == "api":
-        return checked(fetch_api(fetcher, config, today))
-    if source == "html":
+    if run.source == "api":
+        return checked(fetch_api(fetcher, settings, today))
+    if run.source == "html":
         return pages()
     try:
-        return checked(fetch_api(fetcher, config, today))
+        return checked(fetch_api(fetcher, settings, today))
     except SourceError as exc:
         log.warning("JSON API failed, falling back to the web pages: %s", exc)
         result = pages()
@@ -119,7 +136,7 @@ def compute_figures(
 
 
 def run_scrape(
-    config: Mapping[str, Any],
+    settings: Settings | Mapping[str, Any],
     *,
     source: str | None = None,
     fetch_all: bool = False,
@@ -128,11 +145,14 @@ def run_scrape(
     """Run one scrape under the lock and record it in scrape_runs.
 
     Never raises: every way a run can end, an unusable database included, is an outcome
-    whose message puts the real cause first.
+    whose message puts the real cause first. `settings` may be a mapping of upper-case
+    keys (a Flask config), coerced here once.
     """
-    database = str(config["DATABASE"])
+    if not isinstance(settings, Settings):
+        settings = Settings.from_mapping(settings)
+    database = settings.database
     started_at = _now()
-    source = source or str(config["SOURCE"])
+    source = source or settings.source
     try:
         connection.init_db(database)
     except (OSError, sqlite3.Error) as exc:
@@ -145,11 +165,12 @@ def run_scrape(
         _record_alone(database, started_at, outcome)
         return outcome
     try:
-        with db_files.scrape_lock(database, float(config["LOCK_WAIT"])) as acquired:
+        with db_files.scrape_lock(database, settings.lock_wait) as acquired:
             if not acquired:
                 outcome = RunOutcome("skipped", "another scrape is running; this one exits")
             else:
-                outcome = _guarded_run(config, database, source, fetch_all, progress, started_at)
+                run = ScrapeRun(settings, source, started_at, fetch_all, progress)
+                outcome = _guarded_run(run)
                 if outcome.status != "failed" or outcome.recorded:
                     return outcome
     except OSError as exc:  # the lock file beside the database cannot be opened
@@ -158,19 +179,12 @@ def run_scrape(
     return outcome
 
 
-def _guarded_run(
-    config: Mapping[str, Any],
-    database: str,
-    source: str,
-    fetch_all: bool,
-    progress: Progress | None,
-    started_at: str,
-) -> RunOutcome:
+def _guarded_run(run: ScrapeRun) -> RunOutcome:
     """_locked_run, with any exception turned into a failed outcome naming its cause."""
     try:
-        return _locked_run(config, database, source, fetch_all, progress, started_at)
+        return _locked_run(run)
     except (sqlite3.Error, OSError) as exc:
-        return _storage_failure(exc, database, source)
+        return _storage_failure(exc, run.database, run.source)
     except Exception as exc:  # a bug must still end as a recorded, failed run
         # The traceback and exception text go to the log; the recorded message is
         # public (/api/health, the page), so it names only the kind.
@@ -178,7 +192,7 @@ def _guarded_run(
         return RunOutcome(
             "failed",
             f"internal error ({type(exc).__name__}); details in the scraper's log",
-            source=source,
+            source=run.source,
         )
 
 
@@ -223,42 +237,30 @@ def describe_storage_error(exc: BaseException, database: str, *, public: bool) -
     return f"database error ({kind}){detail}"
 
 
-def _locked_run(
-    config: Mapping[str, Any],
-    database: str,
-    source: str,
-    fetch_all: bool,
-    progress: Progress | None,
-    started_at: str,
-) -> RunOutcome:
-    conn = connection.connect(database)
-    fetcher = Fetcher(config)
+def _locked_run(run: ScrapeRun) -> RunOutcome:
+    conn = connection.connect(run.database)
+    fetcher = Fetcher(run.settings)
     try:
         offset = int(run_log.get_meta(conn, "batch_offset") or 0)
-        today = datetime.now(UTC).date()
+        today = clock.now().date()
         try:
             result = collect(
                 fetcher,
-                config,
-                source,
+                run,
                 offset=offset,
-                fetch_all=fetch_all,
                 today=today,
-                progress=progress,
                 stored_columns=lambda ids: model_store.columns_with_data(conn, ids),
             )
         except SourceError as exc:
-            return RunOutcome("failed", f"no data: {exc}", source=source, errors=[str(exc)])
+            return RunOutcome("failed", f"no data: {exc}", source=run.source, errors=[str(exc)])
         if result.failure is not None:
-            return _record_no_data(conn, result, started_at)
+            return _record_no_data(conn, result, run.started_at)
         capacity, capacity_error = capacity_for_run(
-            conn, fetcher, config, {entry.chute_id for entry in result.catalogue}, _utc_now()
+            conn, fetcher, run.settings, {entry.chute_id for entry in result.catalogue}, clock.now()
         )
         if capacity_error:
             result.errors.append(capacity_error)
-        return _store(
-            conn, database, result, config, today, started_at, fetcher.requests_made, capacity
-        )
+        return _store(conn, run, result, today, fetcher.requests_made, capacity)
     finally:
         fetcher.close()
         conn.close()
@@ -278,11 +280,9 @@ def _record_no_data(conn: Any, result: SourceResult, started_at: str) -> RunOutc
 
 def _store(
     conn: Any,
-    database: str,
+    run: ScrapeRun,
     result: SourceResult,
-    config: Mapping[str, Any],
     today: date,
-    started_at: str,
     requests_made: int,
     capacity: CapacityUpdate | None = None,
 ) -> RunOutcome:
@@ -293,7 +293,8 @@ def _store(
     horizon = (today + timedelta(days=1)).isoformat()
     rows = [row for row in result.rows if row.chute_id in known and row.date <= horizon]
     refreshed = result.refreshed & known
-    figures = compute_figures(conn, rows, int(config["MIN_REQUESTS"]), today)
+    min_requests = run.settings.min_requests
+    figures = compute_figures(conn, rows, min_requests, today)
     status = "partial" if result.errors else "ok"
     message = (
         f"{len(refreshed)} of {len(known)} models refreshed from {result.source}"
@@ -304,19 +305,19 @@ def _store(
     if result.errors:
         message += f"; {len(result.errors)} errors: " + " | ".join(result.errors)
     outcome = RunOutcome(status, message, result.source, len(refreshed), result.errors)
-    run = _run_row(started_at, outcome)
+    run_row = _run_row(run.started_at, outcome)
     announcer = Announcer(
         listed_before=event_store.active_ids(conn),
         listed_now=known,
         first_scrape=not event_store.any_events(conn),
-        at=run["finished_at"],
+        at=run_row["finished_at"],
         today=today,
-        min_requests=int(config["MIN_REQUESTS"]),
+        min_requests=min_requests,
     )
     run_id = db_write.store_scrape(
         conn,
         db_write.ScrapeWrite(
-            run=run,
+            run=run_row,
             catalogue=result.catalogue,
             rows=rows,
             figures=figures,
@@ -326,7 +327,7 @@ def _store(
             derive=announcer,
         ),
     )
-    db_files.bump_data_version(database, run_id)
+    db_files.bump_data_version(run.database, run_id)
     for event in announcer.announced:
         log.info("event %s: %s", event.kind, event.summary)
     return outcome
@@ -361,9 +362,5 @@ def _record_alone(database: str, started_at: str, outcome: RunOutcome) -> None:
         log.error("could not record the run in scrape_runs: %s", reason)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _now() -> str:
-    return _utc_now().isoformat(timespec="seconds")
+    return clock.now().isoformat(timespec="seconds")

@@ -17,7 +17,6 @@ from app.web.blueprint import bp
 
 SVG = "image/svg+xml"
 LABEL = "chutes TPS"
-MAX_CHUTE_ID = 200
 
 
 class UnknownModel(Exception):
@@ -43,7 +42,7 @@ def _badge_body(chute_id: str) -> Body:
     return make_body(svg, SVG, None)
 
 
-@bp.get(f"/badge/<string(maxlength={MAX_CHUTE_ID}):chute_id>.svg")
+@bp.get("/badge/<chute_id:chute_id>.svg")
 def model_badge(chute_id: str) -> Response:
     try:
         entry = cached_body(f"badge/{chute_id}", lambda: _badge_body(chute_id))

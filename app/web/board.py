@@ -1,9 +1,10 @@
 """The leaderboard page (`/`) and its fragment (`/?fragment=board`, what Refresh fetches)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import Response, current_app, render_template, request, url_for
 
+from app import clock
 from app.db import flaskdb
 from app.db import models as model_store
 from app.ranking import ORDERS, SORTS, filter_models, hero_figures, rank_models, sort_models
@@ -11,7 +12,7 @@ from app.web import charts, table
 from app.web.blueprint import bp
 from app.web.freshness import freshness
 from app.web.price_chart import price_chart
-from app.web.rendering import Page, seconds_to_midnight, serve_cached
+from app.web.rendering import Page, page_lifetime, serve_cached
 
 SPARK_DAYS = 30
 BAND_DAYS = 7
@@ -61,11 +62,11 @@ def index() -> Response:
 
 
 def render_index() -> Page:
-    now = datetime.now(UTC)
+    now = clock.now()
     context = board_context(flaskdb.get_db(), now)
     template = "_board.html" if request.args.get("fragment") == "board" else "index.html"
     html = render_template(template, **context)
-    return html, min(context["fresh"]["holds_for"], seconds_to_midnight(now))
+    return html, page_lifetime(context["fresh"], now)
 
 
 def board_context(conn, now: datetime) -> dict:

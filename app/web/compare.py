@@ -4,23 +4,24 @@ The URL is the state: ids in the order given, duplicates dropped, so a view can 
 Too few or too many ids → 400, an unknown id → 404, both as the site's error page.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import Response, abort, current_app, render_template, request
 
+from app import clock
 from app.db import capacity as db_capacity
 from app.db import flaskdb
 from app.db import models as model_store
+from app.plumbing.converters import MAX_CHUTE_ID_LENGTH
 from app.plumbing.errors import error_page
 from app.readmodel import model_as_shown, models_as_shown
 from app.web import formatting
 from app.web.blueprint import bp
 from app.web.overlay import MARKERS, marker_path, overlay
-from app.web.rendering import Page, freshness, seconds_to_midnight, serve_cached
+from app.web.rendering import Page, freshness, page_lifetime, serve_cached
 
 MIN_MODELS, MAX_MODELS = 2, 4
 COMPARE_DAYS = 30
-MAX_ID_LENGTH = 200
 
 
 def parse_ids(values: list[str]) -> list[str]:
@@ -37,7 +38,7 @@ def parse_ids(values: list[str]) -> list[str]:
 @bp.get("/compare")
 def compare() -> Response:
     ids = parse_ids(request.args.getlist("ids"))
-    if not MIN_MODELS <= len(ids) <= MAX_MODELS or any(len(i) > MAX_ID_LENGTH for i in ids):
+    if not MIN_MODELS <= len(ids) <= MAX_MODELS or any(len(i) > MAX_CHUTE_ID_LENGTH for i in ids):
         return error_page(
             400,
             "Pick 2 to 4 models",
@@ -71,7 +72,7 @@ def _models(conn, ids: list[str], today: str) -> list[dict]:
 
 def render_compare(ids: list[str]) -> Page:
     conn = flaskdb.get_db()
-    now = datetime.now(UTC)
+    now = clock.now()
     today = now.date().isoformat()
     models = _models(conn, ids, today)
     since = (now.date() - timedelta(days=COMPARE_DAYS - 1)).isoformat()
@@ -119,7 +120,7 @@ def render_compare(ids: list[str]) -> Page:
         last_updated=max(scraped) if scraped else None,
         fresh=fresh,
     )
-    return html, min(fresh["holds_for"], seconds_to_midnight(now))
+    return html, page_lifetime(fresh, now)
 
 
 def _tick(value: float) -> str:

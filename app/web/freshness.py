@@ -1,10 +1,11 @@
 """The data's freshness, for the one freshness line every page shows in its navbar."""
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 
+from app import clock
 from app.db import flaskdb
 from app.db import runs as run_log
 from app.web import formatting
@@ -59,6 +60,6 @@ def site_freshness() -> dict | None:
     """Freshness for pages that don't compute it (methodology, errors, API docs); None when
     the database can't be read (the error page for that must still render)."""
     try:
-        return freshness(flaskdb.get_db(), datetime.now(UTC))
+        return freshness(flaskdb.get_db(), clock.now())
     except (sqlite3.Error, OSError):
         return None

@@ -1,11 +1,12 @@
 """One model's page: its figures, charts and daily history."""
 
 import contextlib
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import Response, abort, current_app, render_template, url_for
 from markupsafe import escape
 
+from app import clock
 from app.db import flaskdb
 from app.db import models as model_store
 from app.methodology import SPEED_CHANGE_WINDOW_DAYS
@@ -14,10 +15,10 @@ from app.web import charts, formatting
 from app.web.blueprint import bp
 from app.web.capacity_view import compare_partner, rate_limited_chart
 from app.web.freshness import freshness
-from app.web.rendering import Page, seconds_to_midnight, serve_cached
+from app.web.rendering import Page, page_lifetime, serve_cached
 
 
-@bp.get("/models/<chute_id>")
+@bp.get("/models/<chute_id:chute_id>")
 def model(chute_id: str) -> Response:
     # The embed code holds absolute URLs: cached per host.
     return serve_cached(lambda: render_model(chute_id), vary_on_host=True)
@@ -25,7 +26,7 @@ def model(chute_id: str) -> Response:
 
 def render_model(chute_id: str) -> Page:
     conn = flaskdb.get_db()
-    now = datetime.now(UTC)
+    now = clock.now()
     today = now.date().isoformat()
     # Its place on the board (the speed rank), among active models.
     min_requests = current_app.config["MIN_REQUESTS"]
@@ -83,7 +84,7 @@ def render_model(chute_id: str) -> Page:
         embed=embed_code(chute_id, found["name"]),
         fresh=fresh,
     )
-    return html, min(fresh["holds_for"], seconds_to_midnight(now))
+    return html, page_lifetime(fresh, now)
 
 
 def days_with_speed(history: list[dict], last_day: str | None, window: int) -> int:

@@ -2,18 +2,18 @@
 
 import ctypes
 import ctypes.util
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from flask import Response, current_app, make_response, request
 from werkzeug.http import generate_etag
 
+from app import clock
 from app.plumbing.cache import cache, make_conditional, query_key, versioned_key
 from app.plumbing.hotpath import replayable
 from app.web.freshness import freshness
 
-__all__ = ["Page", "freshness", "seconds_to_midnight", "serve_cached"]
+__all__ = ["Page", "freshness", "page_lifetime", "serve_cached"]
 Page = tuple[str, float]  # rendered HTML, seconds it stays true without a new scrape
 
 
@@ -50,22 +50,22 @@ def serve_cached(render: Callable[[], Page], *, vary_on_host: bool = False) -> R
     if entry is None:
         html, ttl = render()
         body = html.encode()
-        limit = current_app.config.get("CACHE_DEFAULT_TIMEOUT") or 300
+        limit = current_app.config["CACHE_DEFAULT_TIMEOUT"]
         timeout = max(1, int(min(ttl, limit)))
         # What Response.add_etag() would compute, and until when the page holds.
-        entry = (body, generate_etag(body), time.time() + timeout)
+        entry = (body, generate_etag(body), clock.now().timestamp() + timeout)
         cache.set(key, entry, timeout=timeout)
         release_freed_memory()
     body, etag, holds_until = entry
     # The hot path (app/plumbing/hotpath.py) may replay this answer until then.
-    replayable(holds_until - time.time())
+    replayable(holds_until - clock.now().timestamp())
     response = make_response(body)
     response.headers["Cache-Control"] = "public, max-age=60"
     response.set_etag(etag)
     return make_conditional(response)
 
 
-def seconds_to_midnight(now: datetime) -> float:
-    """When today's "partial day" flags stop being true."""
-    tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
-    return (tomorrow - now).total_seconds()
+def page_lifetime(fresh: dict, now: datetime) -> float:
+    """Seconds a page stays true without a new scrape: until its freshness line changes
+    ("3 min ago", stale) or the UTC day does (its partial-day flags)."""
+    return min(fresh["holds_for"], clock.seconds_to_utc_midnight(now))

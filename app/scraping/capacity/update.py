@@ -3,9 +3,8 @@ it needs (the 24 h before each newest snapshot, and every snapshot of the days t
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from app.clock import parse_utc
 from app.db import capacity as db_capacity
@@ -23,6 +22,7 @@ from app.scraping.capacity.stats import (
 from app.scraping.sources import SourceError
 from app.scraping.sources.capacity import fetch_capacity, utilization_url
 from app.scraping.sources.http import Fetcher
+from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +63,18 @@ def prepare_capacity(
 def capacity_for_run(
     conn: sqlite3.Connection,
     fetcher: Fetcher,
-    config: Mapping[str, Any],
+    settings: Settings,
     known: set[str],
     now: datetime,
 ) -> tuple[CapacityUpdate | None, str | None]:
     """The run's capacity write, or None and the reason: capacity never fails the speeds."""
     try:
-        snapshots = fetch_capacity(fetcher, config)
-        return prepare_capacity(conn, snapshots, known, now, utilization_url(config)), None
+        snapshots = fetch_capacity(fetcher, settings)
+        return prepare_capacity(conn, snapshots, known, now, utilization_url(settings)), None
     except SourceError as exc:
         reason = str(exc)
     except Exception as exc:  # a parsing bug must cost capacity only, never the speeds
         log.exception("capacity processing crashed")
-        reason = f"{utilization_url(config)}: internal error: {exc!r}"
+        reason = f"{utilization_url(settings)}: internal error: {exc!r}"
     log.warning("capacity not updated, stored capacity kept: %s", reason)
     return None, f"capacity: {reason}"

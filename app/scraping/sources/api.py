@@ -11,6 +11,7 @@ from app.scraping.sources import SourceError, SourceResult
 from app.scraping.sources.http import Fetcher
 from app.scraping.speeds.drift import field_gaps
 from app.scraping.speeds.stats import daily_row_from_raw
+from app.settings import Settings
 
 
 def _number(value: object) -> float | None:
@@ -83,13 +84,13 @@ def _get_json(fetcher: Fetcher, url: str, params: Mapping[str, str] | None = Non
         raise SourceError(f"{url}: answer is not valid JSON ({exc})") from exc
 
 
-def fetch_api(fetcher: Fetcher, config: Mapping[str, Any], today: date) -> SourceResult:
+def fetch_api(fetcher: Fetcher, settings: Settings, today: date) -> SourceResult:
     """Both requests of a run: the catalogue, then the last STATS_DAYS days plus today."""
-    models_url = f"{str(config['LLM_URL']).rstrip('/')}/v1/models"
+    models_url = f"{settings.llm_url.rstrip('/')}/v1/models"
     errors: list[str] = []
     catalogue = parse_catalogue(_get_json(fetcher, models_url), models_url, errors)
-    stats_url = f"{str(config['API_URL']).rstrip('/')}/invocations/stats/llm"
-    start = today - timedelta(days=int(config["STATS_DAYS"]))
+    stats_url = f"{settings.api_url.rstrip('/')}/invocations/stats/llm"
+    start = today - timedelta(days=settings.stats_days)
     params = {"start_date": start.isoformat(), "end_date": today.isoformat()}
     payload = _get_json(fetcher, stats_url, params)
     rows = parse_stats(payload, stats_url)

@@ -7,21 +7,20 @@ run to record, never allowed to fail the speed scrape.
 
 import json
 import math
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 from app.rows import CapacitySnapshot
 from app.scraping.sources import SourceError
 from app.scraping.sources.http import Fetcher
+from app.settings import Settings
 
 # Upstream counts instances in the tens; anything past this is a glitch, not a count.
 MAX_PLAUSIBLE_INSTANCES = 100_000
 MAX_PLAUSIBLE_REQUESTS = 1e12
 
 
-def utilization_url(config: Mapping[str, Any]) -> str:
-    return f"{str(config['API_URL']).rstrip('/')}/chutes/utilization"
+def utilization_url(settings: Settings) -> str:
+    return f"{settings.api_url.rstrip('/')}/chutes/utilization"
 
 
 def snapshot_time(value: object) -> str | None:
@@ -91,9 +90,9 @@ def parse_utilization(payload: object, url: str) -> list[CapacitySnapshot]:
     return list(snapshots.values())
 
 
-def fetch_capacity(fetcher: Fetcher, config: Mapping[str, Any]) -> list[CapacitySnapshot]:
+def fetch_capacity(fetcher: Fetcher, settings: Settings) -> list[CapacitySnapshot]:
     """The run's one capacity request; SourceError on any failure."""
-    url = utilization_url(config)
+    url = utilization_url(settings)
     body = fetcher.get_bytes(url)
     try:
         payload = json.loads(body)

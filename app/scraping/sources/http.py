@@ -1,7 +1,6 @@
 """HTTP fetching shared by the sources: one Session, timeouts, bounded retries, size cap."""
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -13,7 +12,9 @@ from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 from urllib3.util.timeout import Timeout
 
+from app import clock
 from app.scraping.sources import SourceError
+from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ class DeadlineRetry(Retry):
     It gives up at once when Retry-After asks for more than `max_retry_after` (waiting
     would overrun the run, retrying early would lengthen the upstream's 429 ban; the next
     timer run tries again), and when the wait before the next attempt would end past
-    `deadline` (a time.monotonic() value; None for no deadline).
+    `deadline` (a clock.monotonic() value; None for no deadline).
     """
 
     def __init__(
@@ -66,7 +67,7 @@ class DeadlineRetry(Retry):
         if self.deadline is not None:
             # What Retry.sleep() is about to wait: Retry-After if sent, else the backoff.
             wait = asked if asked is not None else retry.get_backoff_time()
-            if time.monotonic() + wait >= self.deadline:
+            if clock.monotonic() + wait >= self.deadline:
                 cause = error or (f"HTTP {response.status}" if response is not None else "")
                 self.gave_up.append("the deadline leaves no time for another attempt")
                 raise MaxRetryError(
@@ -75,6 +76,17 @@ class DeadlineRetry(Retry):
                     ResponseError(f"deadline reached, no time left to retry (last: {cause})"),
                 )
         return retry
+
+    # urllib3 waits with time.sleep(); these are the same waits through the clock seam.
+    def sleep_for_retry(self, response: Any) -> bool:
+        retry_after = self.get_retry_after(response)
+        if retry_after:
+            clock.sleep(retry_after)
+            return True
+        return False
+
+    def _sleep_backoff(self) -> None:
+        clock.sleep(self.get_backoff_time())
 
 
 class DeadlineTimeout(Timeout):
@@ -92,7 +104,7 @@ class DeadlineTimeout(Timeout):
         return DeadlineTimeout(self._connect, self._read, self.deadline)  # type: ignore[arg-type]
 
     def left(self) -> float:
-        return max(0.001, self.deadline - time.monotonic())
+        return max(0.001, self.deadline - clock.monotonic())
 
     @property
     def connect_timeout(self) -> float:
@@ -117,28 +129,28 @@ class Fetcher:
     one per request (HTTP_REQUEST_DEADLINE: its retries, waits and whole body) and one
     for the run (RUN_BUDGET, from the Fetcher's creation)."""
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        self.connect_timeout = float(config["HTTP_CONNECT_TIMEOUT"])
-        self.read_timeout = float(config["HTTP_TIMEOUT"])
-        self.delay = float(config["REQUEST_DELAY"])
-        self.max_bytes = int(config["HTTP_MAX_BYTES"])
-        self.run_budget = float(config["RUN_BUDGET"])
-        self.deadline = time.monotonic() + self.run_budget
-        self.request_budget = float(config["HTTP_REQUEST_DEADLINE"])
+    def __init__(self, settings: Settings) -> None:
+        self.connect_timeout = settings.http_connect_timeout
+        self.read_timeout = settings.http_timeout
+        self.delay = settings.request_delay
+        self.max_bytes = settings.http_max_bytes
+        self.run_budget = settings.run_budget
+        self.deadline = clock.monotonic() + self.run_budget
+        self.request_budget = settings.http_request_deadline
         self.requests_made = 0
         self._last_request: dict[str, float] = {}
         self.retries = DeadlineRetry(
-            total=int(config["HTTP_RETRIES"]),
-            backoff_factor=float(config["HTTP_BACKOFF"]),
+            total=settings.http_retries,
+            backoff_factor=settings.http_backoff,
             backoff_max=15,
             status_forcelist=(429, 500, 502, 503, 504),
             allowed_methods=frozenset({"GET"}),
             respect_retry_after_header=True,
             raise_on_status=False,
-            max_retry_after=float(config["HTTP_MAX_RETRY_AFTER"]),
+            max_retry_after=settings.http_max_retry_after,
         )
         self.session = requests.Session()
-        self.session.headers["User-Agent"] = str(config["USER_AGENT"])
+        self.session.headers["User-Agent"] = settings.user_agent
         self.adapter = HTTPAdapter(max_retries=self.retries)
         self.session.mount("http://", self.adapter)
         self.session.mount("https://", self.adapter)
@@ -148,7 +160,7 @@ class Fetcher:
 
     def out_of_time(self) -> bool:
         """True once the run's budget is spent: no request is started after that."""
-        return time.monotonic() >= self.deadline
+        return clock.monotonic() >= self.deadline
 
     def get_bytes(self, url: str, params: Mapping[str, str] | None = None) -> bytes:
         """The body of a 200 answer, or SourceError saying what went wrong and where."""
@@ -159,7 +171,7 @@ class Fetcher:
             )
         host = urlsplit(url).netloc
         self._pause(host)
-        started = time.monotonic()
+        started = clock.monotonic()
         deadline = min(started + self.request_budget, self.deadline)
         what = (
             f"the {self.request_budget:.0f} s request deadline (HTTP_REQUEST_DEADLINE)"
@@ -182,11 +194,11 @@ class Fetcher:
                     raise SourceError(f"{resp.url}: HTTP {resp.status_code}{hint}, expected 200")
                 return self._read_capped(resp, deadline, what)
         except requests.RequestException as exc:
-            late = time.monotonic() >= deadline - 0.01
+            late = clock.monotonic() >= deadline - 0.01
             reason = f"{_describe(exc)}" + (f"; stopped by {what}" if late else "")
             raise SourceError(f"{url}: {reason}") from exc
         finally:
-            self._last_request[host] = time.monotonic()
+            self._last_request[host] = clock.monotonic()
 
     def get_text(self, url: str, params: Mapping[str, str] | None = None) -> str:
         return self.get_bytes(url, params).decode("utf-8", errors="replace")
@@ -205,7 +217,7 @@ class Fetcher:
         body = bytearray()
         try:
             while True:
-                left = deadline - time.monotonic()
+                left = deadline - clock.monotonic()
                 if left <= 0:
                     raise SourceError(
                         f"{resp.url}: body still arriving ({len(body)} bytes) at {what}"
@@ -218,7 +230,7 @@ class Fetcher:
                 if len(body) > self.max_bytes:
                     raise SourceError(f"{resp.url}: body exceeds the {self.max_bytes}-byte cap")
         except (Urllib3Error, OSError) as exc:
-            late = time.monotonic() >= deadline - 0.01
+            late = clock.monotonic() >= deadline - 0.01
             stop = f"; stopped by {what}" if late else ""
             raise SourceError(
                 f"{resp.url}: reading the body failed: {type(exc).__name__}: {exc}{stop}"
@@ -228,9 +240,9 @@ class Fetcher:
         """Keep REQUEST_DELAY between the end of one request and the next to a host."""
         last = self._last_request.get(host)
         if last is not None:
-            wait = self.delay - (time.monotonic() - last)
+            wait = self.delay - (clock.monotonic() - last)
             if wait > 0:
-                time.sleep(wait)
+                clock.sleep(wait)
 
 
 def _limit_wait(raw: Any, seconds: float) -> None:

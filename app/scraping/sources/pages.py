@@ -8,7 +8,7 @@ stopped (SPEC §2 B).
 
 import logging
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from app.scraping.sources.http import Fetcher
 from app.scraping.sources.sveltekit import data_json_values, extract_page_data
 from app.scraping.speeds.drift import field_gaps
 from app.scraping.speeds.stats import daily_row_from_raw
+from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ def _fetch_stats(fetcher: Fetcher, web: str, chute_id: str) -> tuple[list[DailyR
 
 def fetch_pages(
     fetcher: Fetcher,
-    config: Mapping[str, Any],
+    settings: Settings,
     *,
     offset: int,
     fetch_all: bool = False,
@@ -218,13 +219,13 @@ def fetch_pages(
     why (`failure`), but its next_offset still moves past them, so one stuck batch can
     never keep the later chutes from being fetched.
     """
-    web = str(config["WEB_URL"]).rstrip("/")
+    web = settings.web_url.rstrip("/")
     errors: list[str] = []
     catalogue = sorted(_fetch_catalogue(fetcher, web, errors), key=lambda entry: entry.chute_id)
     ids = [entry.chute_id for entry in catalogue]
     count = len(ids)
     start = offset % count
-    limit = count if fetch_all else max(0, int(config["BATCH_SIZE"]))
+    limit = count if fetch_all else max(0, settings.batch_size)
     total = min(limit, count)
     harvested: dict[tuple[str, str], DailyRow] = {}
     # The raw rows behind `harvested`, one per (chute, day) as they are: every stats page

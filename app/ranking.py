@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Any
 
 from app.clock import today_utc
 from app.methodology import (
@@ -50,7 +51,7 @@ def sort_models(
     with_value = [m for m in models if m.get(field) is not None]
     without = [m for m in models if m.get(field) is None]
 
-    def value(model: dict) -> object:
+    def value(model: dict) -> Any:
         return model[field].casefold() if field == "name" else model[field]
 
     with_value.sort(key=lambda m: m["name"].casefold())

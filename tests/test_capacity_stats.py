@@ -14,8 +14,9 @@ from app.scraping.capacity.stats import (
     retention_start,
     usable,
 )
+from app.scraping.inputs import utc_timestamp
 from app.scraping.sources import SourceError
-from app.scraping.sources.capacity import parse_utilization, snapshot_time
+from app.scraping.sources.capacity import parse_utilization
 from tests.conftest import fixture_text
 
 NEWEST = datetime(2026, 10, 3, 12, 0, 0, 250000, tzinfo=UTC)
@@ -106,7 +107,7 @@ def test_real_sample_parses_exactly():
     ],
 )
 def test_timestamps_become_fixed_width_utc(raw, expected):
-    assert snapshot_time(raw) == expected
+    assert utc_timestamp(raw) == expected
 
 
 def test_junk_values_are_no_data_and_junk_entries_are_skipped():

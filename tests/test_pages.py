@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.rows import CatalogueEntry, DailyRow
+from app.scraping.inputs import daily_row_from_raw
 from app.scraping.sources import SourceError
 from app.scraping.sources.devalue import DevalueError
 from app.scraping.sources.http import Fetcher
@@ -20,7 +21,6 @@ from app.scraping.sources.pages import (
     parse_stats_rows,
 )
 from app.scraping.sources.sveltekit import extract_page_data
-from app.scraping.speeds.stats import daily_row_from_raw
 from app.settings import Settings
 from tests.conftest import fixture_text
 from tests.upstream import render_app_page, render_data_json, render_page, render_stats_page

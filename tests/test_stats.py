@@ -6,12 +6,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app.rows import NO_FIGURES, DailyRow
-from app.scraping.inputs import clean_name, is_chute_id
-from app.scraping.speeds.stats import (
+from app.scraping.inputs import (
     clean_count,
-    clean_date,
+    clean_name,
     clean_speed,
     daily_row_from_raw,
+    is_chute_id,
+    utc_day,
+)
+from app.scraping.speeds.stats import (
     figures_by_model,
     merge_rows,
     model_figures,
@@ -220,8 +223,8 @@ def test_ranked_day_window_is_seven_days_ending_today():
         (20261001, None),
     ],
 )
-def test_clean_date_is_the_utc_day_and_rejects_everything_else(value, expected):
-    assert clean_date(value) == expected
+def test_a_row_date_is_the_utc_day_and_rejects_everything_else(value, expected):
+    assert utc_day(value) == expected
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,8 @@ def make_conditional(response: Response) -> Response:
     """
     environ = request.environ
     if any(name in environ for name in CONDITIONAL_HEADERS):
-        return response.make_conditional(request)
+        response.make_conditional(request)  # in place; it returns the same object
+        return response
     if "Date" not in response.headers:
         response.headers["Date"] = http_date()
     return response

@@ -60,6 +60,8 @@ class BoundedSimpleCache(SimpleCache):
     def _store(self, key: str, value: Any, timeout: Any) -> bool:
         expires = self._normalize_timeout(timeout)
         data = self.serializer.dumps(value)
+        if data is None:  # cachelib's serializer returns None only when it fails
+            return False
         size = len(data) + len(key) + ENTRY_OVERHEAD
         self._drop(key)
         if size > self.max_bytes:

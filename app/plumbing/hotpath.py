@@ -109,11 +109,12 @@ class HotPath:
         self, environ: Environ, start_response: StartResponse, entry: list, *, stored: bool
     ) -> list[bytes]:
         if entry[4] and ACCEPTS_GZIP.search(environ.get("HTTP_ACCEPT_ENCODING", "")):
-            if entry[5] is None:
-                entry[5] = gzipped(entry[2], entry[3])
+            variant = entry[5]
+            if variant is None:
+                variant = entry[5] = gzipped(entry[2], entry[3])
                 if stored:
-                    self.size += len(entry[5][1])  # approximate: outside the lock
-            headers, body = entry[5]
+                    self.size += len(variant[1])  # approximate: outside the lock
+            headers, body = variant
         else:
             headers, body = entry[2], entry[3]
         start_response(entry[1], list(headers))

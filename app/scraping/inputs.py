@@ -1,12 +1,18 @@
-"""Identifiers, names and dates from upstream, checked before anything is stored. Pure.
+"""Every value from upstream, checked before anything is stored: ids, names, dates and
+timestamps, numbers, whole daily rows. Pure. Every source cleans with these.
 
 Upstream text ends up in URLs (`/models/<chute_id>`), HTML and feeds, so it is held to
-the shapes chutes.ai really uses (FORMATS.md) instead of being trusted as it comes.
+the shapes chutes.ai really uses (FORMATS.md) instead of being trusted as it comes; a
+number that is missing, not a JSON number, not finite or out of range is no data (None).
 """
 
+import math
 import re
 import unicodedata
 from datetime import UTC, date, datetime
+from typing import TypeGuard
+
+from app.rows import DailyRow
 
 # chutes.ai's chute ids are UUIDs in canonical lowercase form (every fixture's ids are
 # uuid5 values); anything else, e.g. `../../api/health`, is not a chute id.
@@ -29,7 +35,7 @@ _BIDI_CONTROLS = frozenset(
 MAX_NAME_LENGTH = 200
 
 
-def is_chute_id(value: object) -> bool:
+def is_chute_id(value: object) -> TypeGuard[str]:
     """True for a chute id in the shape chutes.ai uses (a lowercase UUID)."""
     return isinstance(value, str) and _CHUTE_ID.match(value) is not None
 
@@ -82,3 +88,75 @@ def utc_day(value: object) -> str | None:
         except OverflowError:  # year 1 or 9999 shifted past the calendar
             return None
     return moment.date().isoformat()
+
+
+def utc_timestamp(value: object) -> str | None:
+    """Upstream's naive UTC timestamp ("2026-02-18T05:48:08.568123", microseconds optional)
+    as fixed-width UTC ISO-8601 with microseconds; an explicit offset is converted."""
+    if not isinstance(value, str) or len(value) < 19:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")
+
+
+# Speeds beyond these are upstream glitches, not measurements: stored as no data.
+MAX_PLAUSIBLE_TPS = 100_000.0
+MAX_PLAUSIBLE_TTFT = 3_600.0
+MAX_PLAUSIBLE_COUNT = 10**15
+
+
+def number(value: object, low: float = 0.0, high: float = math.inf) -> float | None:
+    """A JSON number (int or float, not bool, not text) that is finite and within
+    [low, high], as a float; else None."""
+    # Text such as "55.12" is not read as a number: FORMATS says the figures are JSON
+    # numbers, so text is a change of format upstream (for speeds: drift, see
+    # app.scraping.speeds.drift), never something to parse.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    result = float(value)
+    if not math.isfinite(result) or result < low or result > high:
+        return None
+    return result
+
+
+def clean_speed(value: object, limit: float = MAX_PLAUSIBLE_TPS) -> float | None:
+    """A positive, finite, plausible number, else None (0/null/NaN/negative = no data).
+
+    The row gets no speed, a stored one is kept (the daily upsert coalesces)."""
+    result = number(value, 0.0, limit)
+    return result if result else None
+
+
+def clean_count(value: object, limit: float = MAX_PLAUSIBLE_COUNT) -> int | None:
+    """A non-negative whole count up to `limit`, else None."""
+    result = number(value, 0.0, limit)
+    return int(result) if result is not None and result.is_integer() else None
+
+
+def positive_int(value: object) -> int | None:
+    """A JSON integer above 0 (context lengths), else None."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return None
+    return value
+
+
+def daily_row_from_raw(raw: dict) -> DailyRow | None:
+    """Clean one upstream row (JSON API or page data); None when unusable."""
+    chute_id = raw.get("chute_id")
+    day = utc_day(raw.get("date"))
+    if not is_chute_id(chute_id) or day is None:
+        return None
+    return DailyRow(
+        chute_id=chute_id,
+        date=day,
+        name=clean_name(raw.get("name")),
+        requests=clean_count(raw.get("total_requests")),
+        input_tokens=clean_count(raw.get("total_input_tokens")),
+        output_tokens=clean_count(raw.get("total_output_tokens")),
+        tps=clean_speed(raw.get("average_tps")),
+        ttft=clean_speed(raw.get("average_ttft"), MAX_PLAUSIBLE_TTFT),
+    )

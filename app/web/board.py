@@ -88,7 +88,8 @@ def board_context(conn, now: datetime) -> dict:
     since = (now.date() - timedelta(days=SPARK_DAYS - 1)).isoformat()
     series = model_store.recent_tps(conn, since)
     bands = table.seven_day_bands(series, (now.date() - timedelta(days=BAND_DAYS - 1)).isoformat())
-    rows, no_data = [], []
+    rows: list[dict] = []
+    no_data: list[dict] = []
     for model in ranked:
         row = table.board_row(
             model, sort=args["sort"], tokens=args["tokens"], today=today, min_requests=min_requests
@@ -130,8 +131,13 @@ def peak_model(models: list[dict]) -> dict | None:
 def board_url(args: dict, **changes: object) -> str:
     """The board's URL with `changes` applied; defaults are left out so URLs stay short."""
     merged = {**args, **changes}
-    defaults = {"sort": BOARD_SORT, "order": None, "view": "cards", "q": ""}
-    defaults["tokens"] = table.DEFAULT_TOKENS
+    defaults: dict[str, object] = {
+        "sort": BOARD_SORT,
+        "order": None,
+        "view": "cards",
+        "q": "",
+        "tokens": table.DEFAULT_TOKENS,
+    }
     query = {k: v for k, v in merged.items() if k in defaults and v != defaults[k]}
     return url_for("views.index", **query)
 

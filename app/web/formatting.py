@@ -1,13 +1,16 @@
 """Pure display formatting: numbers and times in, short strings out. "—" means no data."""
 
+from collections.abc import Callable
 from datetime import date
+from typing import TypeGuard
 
 from app.clock import parse_utc
 
 NO_DATA = "—"
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[float]:
+    # bool is an int to Python, never a number here; int passes as a float (PEP 484).
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -23,7 +26,7 @@ def seconds(value: float | None) -> str:
     return f"{value:.2f} s" if value < 10 else f"{value:,.1f} s"
 
 
-def count(value: int | None) -> str:
+def count(value: float | None) -> str:
     """A whole count with thousands separators: 52113 -> "52,113"."""
     return f"{int(value):,}" if _is_number(value) else NO_DATA
 
@@ -139,8 +142,8 @@ def age(seconds_elapsed: float) -> str:
     return f"{hours // 24} days"
 
 
-# Registered as Jinja filters by app.views.
-FILTERS = {
+# Registered as Jinja filters by app.web.blueprint.
+FILTERS: dict[str, Callable[..., str]] = {
     "tps": tps,
     "seconds": seconds,
     "count": count,

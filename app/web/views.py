@@ -1,6 +1,7 @@
 """The site's static pages: methodology, favicon and the 404 pages."""
 
 from flask import Response, redirect, render_template, url_for
+from werkzeug import Response as WerkzeugResponse
 from werkzeug.exceptions import HTTPException, NotFound
 
 from app.plumbing.errors import error_page, handle_http_exception, is_api_request
@@ -14,7 +15,7 @@ def methodology() -> str:
 
 
 @bp.get("/favicon.ico")
-def favicon() -> Response:
+def favicon() -> WerkzeugResponse:
     # Browsers ask for /favicon.ico whatever the <link rel=icon> says.
     return redirect(url_for("static", filename="favicon.svg"), 301)
 

@@ -1,29 +1,13 @@
 """The JSON API source: the /v1/models catalogue joined with /invocations/stats/llm."""
 
-import json
-from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any
 
 from app.rows import CatalogueEntry, DailyRow
-from app.scraping.inputs import clean_name, is_chute_id
+from app.scraping.inputs import clean_name, daily_row_from_raw, is_chute_id, number, positive_int
 from app.scraping.sources import SourceError, SourceResult
 from app.scraping.sources.http import Fetcher
 from app.scraping.speeds.drift import field_gaps
-from app.scraping.speeds.stats import daily_row_from_raw
 from app.settings import Settings
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _positive_int(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        return None
-    return value
 
 
 def parse_catalogue(
@@ -49,15 +33,17 @@ def parse_catalogue(
             continue
         if name is None:
             continue
-        pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
+        pricing = item.get("pricing")
+        if not isinstance(pricing, dict):
+            pricing = {}
         engine, quantization = item.get("owned_by"), item.get("quantization")
         entries[chute_id] = CatalogueEntry(
             chute_id=chute_id,
             name=name,
-            price_input=_number(pricing.get("prompt")),
-            price_output=_number(pricing.get("completion")),
-            context_length=_positive_int(item.get("context_length"))
-            or _positive_int(item.get("max_model_len")),
+            price_input=number(pricing.get("prompt")),
+            price_output=number(pricing.get("completion")),
+            context_length=positive_int(item.get("context_length"))
+            or positive_int(item.get("max_model_len")),
             engine=engine if isinstance(engine, str) else None,
             quantization=quantization if isinstance(quantization, str) else None,
         )
@@ -76,23 +62,15 @@ def parse_stats(payload: object, url: str) -> list[DailyRow]:
     return [row for row in rows if row is not None]
 
 
-def _get_json(fetcher: Fetcher, url: str, params: Mapping[str, str] | None = None) -> Any:
-    body = fetcher.get_bytes(url, params)
-    try:
-        return json.loads(body)
-    except ValueError as exc:
-        raise SourceError(f"{url}: answer is not valid JSON ({exc})") from exc
-
-
 def fetch_api(fetcher: Fetcher, settings: Settings, today: date) -> SourceResult:
     """Both requests of a run: the catalogue, then the last STATS_DAYS days plus today."""
     models_url = f"{settings.llm_url.rstrip('/')}/v1/models"
     errors: list[str] = []
-    catalogue = parse_catalogue(_get_json(fetcher, models_url), models_url, errors)
+    catalogue = parse_catalogue(fetcher.get_json(models_url), models_url, errors)
     stats_url = f"{settings.api_url.rstrip('/')}/invocations/stats/llm"
     start = today - timedelta(days=settings.stats_days)
     params = {"start_date": start.isoformat(), "end_date": today.isoformat()}
-    payload = _get_json(fetcher, stats_url, params)
+    payload = fetcher.get_json(stats_url, params)
     rows = parse_stats(payload, stats_url)
     known = {entry.chute_id for entry in catalogue}
     ranked_rows = [row for row in rows if row.chute_id in known]

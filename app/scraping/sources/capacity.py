@@ -5,11 +5,8 @@ A separate upstream from the speeds: its failure is reported as a SourceError fo
 run to record, never allowed to fail the speed scrape.
 """
 
-import json
-import math
-from datetime import UTC, datetime
-
 from app.rows import CapacitySnapshot
+from app.scraping.inputs import clean_count, number, utc_timestamp
 from app.scraping.sources import SourceError
 from app.scraping.sources.http import Fetcher
 from app.settings import Settings
@@ -23,54 +20,28 @@ def utilization_url(settings: Settings) -> str:
     return f"{settings.api_url.rstrip('/')}/chutes/utilization"
 
 
-def snapshot_time(value: object) -> str | None:
-    """Upstream's naive UTC timestamp ("2026-02-18T05:48:08.568123", microseconds optional)
-    as fixed-width UTC ISO-8601 with microseconds; an explicit offset is converted."""
-    if not isinstance(value, str) or len(value) < 19:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment.isoformat(timespec="microseconds")
-
-
-def _amount(value: object, limit: float) -> float | None:
-    """A finite number in [0, limit] (ints and floats alike), else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    if not math.isfinite(number) or number < 0 or number > limit:
-        return None
-    return number
-
-
-def _instances(value: object) -> int | None:
-    number = _amount(value, MAX_PLAUSIBLE_INSTANCES)
-    return int(number) if number is not None and number == int(number) else None
-
-
 def snapshot_from_raw(raw: object) -> CapacitySnapshot | None:
     """One cleaned snapshot, or None when it has no chute_id or no usable timestamp."""
     if not isinstance(raw, dict):
         return None
-    chute_id, taken_at = raw.get("chute_id"), snapshot_time(raw.get("timestamp"))
+    chute_id, taken_at = raw.get("chute_id"), utc_timestamp(raw.get("timestamp"))
     if not isinstance(chute_id, str) or not chute_id or taken_at is None:
         return None
-    total = _amount(raw.get("total_requests_1h"), MAX_PLAUSIBLE_REQUESTS)
-    limited = _amount(raw.get("rate_limited_requests_1h"), MAX_PLAUSIBLE_REQUESTS)
+    total = number(raw.get("total_requests_1h"), 0.0, MAX_PLAUSIBLE_REQUESTS)
+    limited = number(raw.get("rate_limited_requests_1h"), 0.0, MAX_PLAUSIBLE_REQUESTS)
     if total is not None and limited is not None and limited > total:
         total = limited = None  # more refused than asked: the pair is inconsistent
     return CapacitySnapshot(
         chute_id=chute_id,
         taken_at=taken_at,
-        utilization_1h=_amount(raw.get("utilization_1h"), 1.0),
-        rate_limit_ratio_1h=_amount(raw.get("rate_limit_ratio_1h"), 1.0),
+        utilization_1h=number(raw.get("utilization_1h"), 0.0, 1.0),
+        rate_limit_ratio_1h=number(raw.get("rate_limit_ratio_1h"), 0.0, 1.0),
         total_requests_1h=total,
         rate_limited_requests_1h=limited,
-        instance_count=_instances(raw.get("instance_count")),
-        active_instance_count=_instances(raw.get("active_instance_count")),
+        instance_count=clean_count(raw.get("instance_count"), MAX_PLAUSIBLE_INSTANCES),
+        active_instance_count=clean_count(
+            raw.get("active_instance_count"), MAX_PLAUSIBLE_INSTANCES
+        ),
     )
 
 
@@ -93,9 +64,4 @@ def parse_utilization(payload: object, url: str) -> list[CapacitySnapshot]:
 def fetch_capacity(fetcher: Fetcher, settings: Settings) -> list[CapacitySnapshot]:
     """The run's one capacity request; SourceError on any failure."""
     url = utilization_url(settings)
-    body = fetcher.get_bytes(url)
-    try:
-        payload = json.loads(body)
-    except ValueError as exc:
-        raise SourceError(f"{url}: answer is not valid JSON ({exc})") from exc
-    return parse_utilization(payload, url)
+    return parse_utilization(fetcher.get_json(url), url)

@@ -20,7 +20,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # C function, no stub
 from typing import Any
 
 __all__ = [
@@ -520,7 +520,7 @@ class UnevalParser:
                     return i + 1
             else:
                 raise self.fail("unterminated string in function body", i)
-            i = non_brace(s, i + 1).end()
+            i = _end(non_brace(s, i + 1))
 
     def run_body(self, i: int, scope: dict) -> Any:
         """Run devalue's assignment statements, then evaluate the return expression."""
@@ -825,3 +825,11 @@ class _Hydrator:
         else:
             raise DevalueError(f"devalue stringify: unknown type {tag!r} at index {index}")
         return done[index]
+
+
+def _end(match: re.Match[str] | None) -> int:
+    """Where a match of a pattern that matches the empty string too ends: such a pattern
+    never fails at an index inside the text."""
+    if match is None:
+        raise DevalueError("internal: a pattern that always matches did not")
+    return match.end()

@@ -1,8 +1,9 @@
 """HTTP fetching shared by the sources: one Session, timeouts, bounded retries, size cap."""
 
+import json
 import logging
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, Self, cast
 from urllib.parse import urlsplit
 
 import requests
@@ -184,7 +185,11 @@ class Fetcher:
         timeout = DeadlineTimeout(self.connect_timeout, self.read_timeout, deadline)
         self.requests_made += 1
         try:
-            with self.session.get(url, params=params, timeout=timeout, stream=True) as resp:
+            # requests passes an urllib3 Timeout through to urllib3 as it is (its stubs
+            # only know numbers).
+            with self.session.get(
+                url, params=params, timeout=cast(Any, timeout), stream=True
+            ) as resp:
                 if resp.status_code != 200:
                     wait = resp.headers.get("Retry-After")
                     hint = f" (Retry-After: {wait})" if wait else ""
@@ -199,6 +204,15 @@ class Fetcher:
             raise SourceError(f"{url}: {reason}") from exc
         finally:
             self._last_request[host] = clock.monotonic()
+
+    def get_json(self, url: str, params: Mapping[str, str] | None = None) -> Any:
+        """The parsed JSON of a 200 answer, or SourceError (also for a body that is not
+        JSON)."""
+        body = self.get_bytes(url, params)
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise SourceError(f"{url}: answer is not valid JSON ({exc})") from exc
 
     def get_text(self, url: str, params: Mapping[str, str] | None = None) -> str:
         return self.get_bytes(url, params).decode("utf-8", errors="replace")

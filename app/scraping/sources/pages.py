@@ -7,19 +7,17 @@ stopped (SPEC §2 B).
 """
 
 import logging
-import math
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 
 from app.rows import CatalogueEntry, DailyRow
-from app.scraping.inputs import clean_name, is_chute_id
+from app.scraping.inputs import clean_name, daily_row_from_raw, is_chute_id, number
 from app.scraping.sources import SourceError, SourceResult
 from app.scraping.sources.devalue import DevalueError
 from app.scraping.sources.http import Fetcher
 from app.scraping.sources.sveltekit import data_json_values, extract_page_data
 from app.scraping.speeds.drift import field_gaps
-from app.scraping.speeds.stats import daily_row_from_raw
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,9 +53,7 @@ def _price(chute: dict, side: str) -> float | None:
     value: Any = chute.get("current_estimated_price")
     for key in ("per_million_tokens", side, "usd"):
         value = value.get(key) if isinstance(value, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) and value >= 0 else None
+    return number(value)
 
 
 def _engine(chute: dict) -> str | None:

@@ -45,12 +45,15 @@ class _ScriptScanner:
         self.found = False
 
     def scan(self) -> None:
-        text, tokens = self.text, []  # tokens: recent significant (kind, text) pairs
+        text = self.text
+        tokens: list[tuple[str, str]] = []  # recent significant (kind, text) pairs
         stack: list[str] = []  # open brackets; "start(" marks a start() call
         i = 0
         while i < len(text):
             m = _JS_TOKEN.match(text, i)
-            kind, tok, i = m.lastgroup, m.group(), m.end()
+            if m is None:  # the last alternative takes any one character
+                raise DevalueError(f"internal: no token at {i}")
+            kind, tok, i = m.lastgroup or "", m.group(), m.end()
             if kind == "skip":
                 continue
             prev = tokens[-1][1] if tokens else ""

@@ -1,66 +1,13 @@
-"""Pure statistics: daily rows in, leaderboard figures out (SPEC §5). No I/O here."""
+"""Pure statistics: daily rows in, leaderboard figures out (SPEC §5). No I/O here.
 
-import math
+The rows come cleaned (app.scraping.inputs.daily_row_from_raw)."""
+
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 
 from app.methodology import RANK_WINDOW_DAYS, weighted_mean
 from app.rows import NO_FIGURES, DailyRow, Figures
-from app.scraping.inputs import clean_name, is_chute_id, utc_day
-
-# Speeds beyond these are upstream glitches, not measurements: stored as no data.
-MAX_PLAUSIBLE_TPS = 100_000.0
-MAX_PLAUSIBLE_TTFT = 3_600.0
-MAX_PLAUSIBLE_COUNT = 10**15
-
-
-def clean_speed(value: object, limit: float = MAX_PLAUSIBLE_TPS) -> float | None:
-    """A positive, finite, plausible number, else None (0/null/NaN/negative = no data)."""
-    # Text such as "55.12" is not read as a number: FORMATS says average_tps/average_ttft
-    # are JSON numbers (or 0/null for no data), so text is a change of format upstream.
-    # The row gets no speed, a stored one is kept (the daily upsert coalesces), and an
-    # answer in which no row has a speed left is drift (app.scraping.speeds.drift).
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    if not math.isfinite(number) or number <= 0 or number > limit:
-        return None
-    return number
-
-
-def clean_count(value: object) -> int | None:
-    """A non-negative whole count, else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if not math.isfinite(value) or value < 0 or value > MAX_PLAUSIBLE_COUNT:
-        return None
-    if value != int(value):
-        return None
-    return int(value)
-
-
-def clean_date(value: object) -> str | None:
-    """The UTC day (YYYY-MM-DD) of an upstream date or timestamp, else None."""
-    return utc_day(value)
-
-
-def daily_row_from_raw(raw: dict) -> DailyRow | None:
-    """Clean one upstream row (JSON API or page data); None when unusable."""
-    chute_id = raw.get("chute_id")
-    day = clean_date(raw.get("date"))
-    if not is_chute_id(chute_id) or day is None:
-        return None
-    return DailyRow(
-        chute_id=chute_id,
-        date=day,
-        name=clean_name(raw.get("name")),
-        requests=clean_count(raw.get("total_requests")),
-        input_tokens=clean_count(raw.get("total_input_tokens")),
-        output_tokens=clean_count(raw.get("total_output_tokens")),
-        tps=clean_speed(raw.get("average_tps")),
-        ttft=clean_speed(raw.get("average_ttft"), MAX_PLAUSIBLE_TTFT),
-    )
 
 
 def weighted_mean_tps(rows: Iterable[DailyRow]) -> float | None:
@@ -97,7 +44,9 @@ def model_figures(rows: Iterable[DailyRow], min_requests: int, today: str) -> Fi
     ranked = ranked_day(with_speed, today, min_requests)
     latest = max(with_speed, key=lambda row: row.date)
     last_30 = _window(with_speed, latest.date, 30)
-    peaks = [row.tps for row in last_30 if (row.requests or 0) >= min_requests]
+    peaks = [
+        row.tps for row in last_30 if row.tps is not None and (row.requests or 0) >= min_requests
+    ]
     return Figures(
         latest_tps=latest.tps,
         latest_ttft=latest.ttft,

@@ -92,6 +92,11 @@ def add_missing_columns(conn: sqlite3.Connection, schema: str) -> list[str]:
         wanted.close()
 
 
+def repair_advice(path: str) -> str:
+    """What to do with a damaged database file, said the same everywhere."""
+    return f"check it with `sqlite3 {path} 'PRAGMA integrity_check'` and restore a backup"
+
+
 def check_readable(conn: sqlite3.Connection) -> None:
     """Raise sqlite3.DatabaseError unless SQLite's quick_check finds the file sound."""
     problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]

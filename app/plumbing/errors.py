@@ -7,6 +7,7 @@ from jinja2 import TemplateNotFound
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+from app.db import connection
 from app.plumbing.bodies import json_body
 
 FALLBACK_PAGE = (
@@ -64,12 +65,11 @@ def log_database_error(exc: sqlite3.DatabaseError) -> None:
     path = current_app.config["DATABASE"]
     current_app.logger.error(
         "database %s unavailable (%s: %s): if it is missing, run `flask --app app init-db`;"
-        " if it is damaged, check it with `sqlite3 %s 'PRAGMA integrity_check'` and restore"
-        " a backup",
+        " if it is damaged, %s",
         path,
         type(exc).__name__,
         exc,
-        path,
+        connection.repair_advice(path),
     )
 
 

@@ -224,10 +224,7 @@ def describe_storage_error(exc: BaseException, database: str, *, public: bool) -
         return f"database or disk is full: the scrape could not be stored; free disk space{detail}"
     if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
         target = "database" if public else database
-        return (
-            f"database is corrupt ({kind}); check it with"
-            f" `sqlite3 {target} 'PRAGMA integrity_check'` and restore a backup{detail}"
-        )
+        return f"database is corrupt ({kind}); {connection.repair_advice(target)}{detail}"
     if isinstance(exc, OSError) or "readonly" in text or "unable to open" in text:
         target = "the database" if public else f"the database {database}"
         return (

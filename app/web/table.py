@@ -26,6 +26,12 @@ class Column:
     priority: int  # 1 always shown; 2 hidden on tablets; 3 hidden on phones
     numeric: bool = True
 
+    @property
+    def css_class(self) -> str:
+        """The header's and the cells' class: `c-<key>`, plus `p<priority>` (site.css
+        hides p2 on tablets, p3 on phones)."""
+        return f"c-{self.key}" + (f" p{self.priority}" if self.priority > 1 else "")
+
 
 COLUMNS = (
     Column("rank", "#", None, 1),

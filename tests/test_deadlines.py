@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from app import create_app
+from app import clock, create_app
 from app.scraping.run import RunOutcome, run_scrape
+from tests.clocks import WarpClock
 from tests.dbstate import scrape_runs, snapshot
 from tests.upstream import Dataset, UpstreamApp, serve
 
@@ -52,11 +53,14 @@ def upstream() -> UpstreamApp:
 
 
 def scrape(db_path: str, base: str, **overrides: Any) -> tuple[RunOutcome, float]:
+    """A run on a WarpClock: its waits (Retry-After, backoff, pauses) take no wall time
+    but count against every deadline; the time it took is the run's own clock's."""
     settings = {"TESTING": True, "DATABASE": db_path, **FAST, **overrides}
     settings.update(API_URL=base, LLM_URL=base, WEB_URL=base)
-    started = time.monotonic()
-    outcome = run_scrape(dict(create_app(settings).config), source="api")
-    return outcome, time.monotonic() - started
+    with clock.use(WarpClock()) as warp:
+        started = warp.monotonic()
+        outcome = run_scrape(dict(create_app(settings).config), source="api")
+        return outcome, warp.monotonic() - started
 
 
 def test_a_trickling_answer_cannot_outlast_the_run_budget(upstream, db_path):

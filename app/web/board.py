@@ -7,12 +7,12 @@ from flask import Response, current_app, render_template, request, url_for
 from app import clock
 from app.db import flaskdb
 from app.db import models as model_store
+from app.plumbing.pages import Page, page_lifetime, serve_cached
 from app.ranking import ORDERS, SORTS, filter_models, hero_figures, rank_models, sort_models
 from app.web import charts, table
 from app.web.blueprint import bp
 from app.web.freshness import freshness
 from app.web.price_chart import price_chart
-from app.web.rendering import Page, page_lifetime, serve_cached
 
 SPARK_DAYS = 30
 BAND_DAYS = 7

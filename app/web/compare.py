@@ -14,11 +14,12 @@ from app.db import flaskdb
 from app.db import models as model_store
 from app.plumbing.converters import MAX_CHUTE_ID_LENGTH
 from app.plumbing.errors import error_page
+from app.plumbing.pages import Page, page_lifetime, serve_cached
 from app.readmodel import model_as_shown, models_as_shown
 from app.web import formatting
 from app.web.blueprint import bp
+from app.web.freshness import freshness
 from app.web.overlay import MARKERS, marker_path, overlay
-from app.web.rendering import Page, freshness, page_lifetime, serve_cached
 
 MIN_MODELS, MAX_MODELS = 2, 4
 COMPARE_DAYS = 30

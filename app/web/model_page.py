@@ -10,12 +10,12 @@ from app import clock
 from app.db import flaskdb
 from app.db import models as model_store
 from app.methodology import SPEED_CHANGE_WINDOW_DAYS
+from app.plumbing.pages import Page, page_lifetime, serve_cached
 from app.readmodel import events_as_shown, model_as_shown, models_as_shown
 from app.web import charts, formatting
 from app.web.blueprint import bp
 from app.web.capacity_view import compare_partner, rate_limited_chart
 from app.web.freshness import freshness
-from app.web.rendering import Page, page_lifetime, serve_cached
 
 
 @bp.get("/models/<chute_id:chute_id>")

@@ -1,4 +1,5 @@
-"""What every page shares: the versioned page cache and the page's lifetime."""
+"""Rendered pages, cached per data version and URL, served with validators (the page
+side of the response cache; app/plumbing/bodies.py is the API and badge side)."""
 
 import ctypes
 import ctypes.util
@@ -11,9 +12,7 @@ from werkzeug.http import generate_etag
 from app import clock
 from app.plumbing.cache import cache, make_conditional, query_key, versioned_key
 from app.plumbing.hotpath import replayable
-from app.web.freshness import freshness
 
-__all__ = ["Page", "freshness", "page_lifetime", "serve_cached"]
 Page = tuple[str, float]  # rendered HTML, seconds it stays true without a new scrape
 
 

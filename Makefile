@@ -78,9 +78,11 @@ $(JS_TESTS)/node_modules/.installed: $(JS_TESTS)/package.json $(JS_TESTS)/packag
 test: $(VENV)/.dev $(JS_TESTS)/node_modules/.installed
 	$(BIN)/python -m pytest
 
+# ruff (lint and format) and mypy (app/ and scrape.py, configured in pyproject.toml).
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .

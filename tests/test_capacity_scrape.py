@@ -19,8 +19,14 @@ from app.scraping import run as run_module
 from app.scraping.capacity_stats import retention_start
 from app.scraping.run import RunOutcome, run_scrape
 from tests.dbstate import scrape_runs
-from tests.upstream import Dataset, UpstreamApp, make_upstream_app, serve
-from tests.upstream_capacity import UtilizationFeed, naive_timestamp
+from tests.standin import (
+    Dataset,
+    UpstreamApp,
+    UtilizationFeed,
+    make_upstream_app,
+    naive_timestamp,
+    serve,
+)
 
 GLM = "b048fe26-0352-5c46-acf7-335e527e7f3d"  # gets DeepSeek-V3.2-TEE's real snapshot
 GEMMA = "42ee92ba-a537-5a73-8741-876067750db7"  # gets openai/gpt-oss-20b's

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from app import create_app
 from app.scraping.run import run_scrape
 from tests.demo_history import FASTER_MODELS, run_back_story, stand_in_dataset
-from tests.upstream import make_upstream_app, serve
+from tests.standin import make_upstream_app, serve
 
 SYNTHETIC = 12
 

@@ -12,7 +12,7 @@ import pytest
 from app.scraping.sources.devalue import Deferred, DevalueError, parse_stringified, parse_uneval
 from app.scraping.sources.sveltekit import data_json_values, extract_page_data
 from tests.conftest import fixture_text
-from tests.upstream import (
+from tests.standin import (
     Dataset,
     devalue_stringify,
     devalue_uneval,

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from app.scraping.sources.devalue import parse_stringified, parse_uneval
-from tests.upstream import js_number
+from tests.standin import js_number
 
 JS_DIR = Path(__file__).parent / "js"
 CASES = 1500

@@ -2,7 +2,7 @@
 sticks, figures' windows are whole, storage errors name their cause, upstream ids and
 names are held to their real shape.
 
-Runs the real scraper against the chutes.ai stand-in (tests/upstream.py) on loopback,
+Runs the real scraper against the chutes.ai stand-in (tests/standin/) on loopback,
 with real SQLite files.
 """
 
@@ -25,7 +25,7 @@ from app.scraping.run import RunOutcome, run_scrape
 from app.scraping.stats import model_figures
 from tests.dbstate import scrape_runs, snapshot
 from tests.seed import seed
-from tests.upstream import Dataset, UpstreamApp, make_model_entry, make_row, serve
+from tests.standin import Dataset, UpstreamApp, make_model_entry, make_row, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = datetime.now(UTC).date()

@@ -14,8 +14,15 @@ import pytest
 from app import create_app
 from app.db import events as event_store
 from app.scraping.run import run_scrape
-from tests.upstream import Dataset, make_chute, make_model_entry, make_row, make_upstream_app, serve
-from tests.upstream_capacity import UtilizationFeed
+from tests.standin import (
+    Dataset,
+    UtilizationFeed,
+    make_chute,
+    make_model_entry,
+    make_row,
+    make_upstream_app,
+    serve,
+)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -23,7 +23,7 @@ from app.scraping.sources.pages import (
 from app.scraping.sources.sveltekit import extract_page_data
 from app.scraping.stats import daily_row_from_raw
 from tests.conftest import fixture_text
-from tests.upstream import render_app_page, render_data_json, render_page, render_stats_page
+from tests.standin import render_app_page, render_data_json, render_page, render_stats_page
 
 API_ROWS = json.loads(fixture_text("stats_llm.json"))
 QWEN = "ac059e33-eb27-541c-b9a9-24b214036475"

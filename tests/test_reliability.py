@@ -1,6 +1,6 @@
 """Reliability: upstream faults, concurrent readers and writers, kills, bad requests, drift.
 
-Everything runs against the chutes.ai stand-in (tests/upstream.py) on 127.0.0.1. The
+Everything runs against the chutes.ai stand-in (tests/standin/) on 127.0.0.1. The
 recurring assertion is SPEC §3's "nothing lost, ever": a run that cannot get good data
 leaves models, daily_stats and meta exactly as they were.
 """
@@ -37,8 +37,7 @@ from app import create_app, db
 from app.scraping.run import RunOutcome, run_scrape
 from tests.dbstate import scrape_runs, snapshot
 from tests.seed import seed, simple_model
-from tests.upstream import Dataset, UpstreamApp, make_row, make_upstream_app, serve
-from tests.upstream_capacity import UtilizationFeed
+from tests.standin import Dataset, UpstreamApp, UtilizationFeed, make_row, make_upstream_app, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable

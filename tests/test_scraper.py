@@ -18,7 +18,7 @@ from app import create_app, db
 from app.scraping.run import run_scrape, scrape_lock
 from tests.conftest import FIXTURES, fixture_text
 from tests.dbstate import scrape_runs, snapshot
-from tests.upstream_capacity import UtilizationFeed
+from tests.standin import UtilizationFeed
 
 PROJECT_ROOT = FIXTURES.parents[2]
 QWEN32 = "ac059e33-eb27-541c-b9a9-24b214036475"

@@ -8,7 +8,7 @@ import pytest
 
 from app import create_app, db
 from app.scraping.run import run_scrape
-from tests.upstream import Dataset, install, make_upstream_app
+from tests.standin import Dataset, install, make_upstream_app
 
 FIGURE_COLUMNS = (
     "chute_id, name, latest_tps, latest_ttft, latest_requests, avg_7d, avg_30d, peak_tps,"

@@ -30,7 +30,7 @@ import pytest
 
 from tests.booted import BootedSystem, booted
 from tests.deploy_helpers import ROOT, free_port
-from tests.upstream import Dataset, make_upstream_app, serve
+from tests.standin import Dataset, make_upstream_app, serve
 
 pytestmark = [pytest.mark.systemd, pytest.mark.deploy, pytest.mark.slow]
 

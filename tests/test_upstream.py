@@ -17,7 +17,7 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug.test import Client
 
-from tests.upstream import (
+from tests.standin import (
     HOLE,
     KIT_GLOBAL,
     PAGE_FORMS,
@@ -25,8 +25,6 @@ from tests.upstream import (
     UNDEFINED,
     Dataset,
     Fault,
-    _filler,
-    _hoist_name,
     config_for,
     devalue_stringify,
     devalue_uneval,
@@ -37,6 +35,8 @@ from tests.upstream import (
     render_page,
     serve,
 )
+from tests.standin.app import _filler
+from tests.standin.encoders import _hoist_name
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "chutes"
 QWEN = "ac059e33-eb27-541c-b9a9-24b214036475"
@@ -778,7 +778,7 @@ def test_synthetic_is_deterministic_and_realistic():
 
 def test_cli_serves_until_stopped():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.upstream", "--port", "0", "--synthetic", "5"],
+        [sys.executable, "-m", "tests.standin", "--port", "0", "--synthetic", "5"],
         cwd=pathlib.Path(__file__).parent.parent,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

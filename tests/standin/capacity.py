@@ -16,7 +16,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "chutes" / "utilization.json"
+FIXTURE = pathlib.Path(__file__).parents[1] / "fixtures" / "chutes" / "utilization.json"
 SAMPLE_TIME = datetime(2026, 2, 18, 5, 48, 8, 568123)
 
 # The fixture catalogue's models get the sample objects that make the point: a fast

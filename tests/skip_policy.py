@@ -23,7 +23,7 @@ APT_PACKAGES = {
     "sqlite3": lambda: shutil.which("sqlite3") is not None,
     "strace": lambda: shutil.which("strace") is not None,
     "nodejs": lambda: shutil.which("node") is not None,
-    # tests/test_systemd_boot.py builds its Debian root with it (and needs root).
+    # tests/system/test_systemd_boot.py builds its Debian root with it (and needs root).
     "debootstrap": lambda: shutil.which("debootstrap") is not None,
 }
 

@@ -19,10 +19,10 @@ from app.security import PERMISSIONS_POLICY, resource_policy
 from tests.demo import spawned_upstream
 from tests.deploy_helpers import DEPLOY, GUNICORN_CONF, ROOT, SERVER_NAME, stop, wait_for
 from tests.seed import seed, simple_model
-from tests.test_deploy import Reply, Stack, assert_security_headers
+from tests.system.test_deploy import Reply, Stack, assert_security_headers
 
 # The module-scoped nginx -> gunicorn stack, a fresh one for this module.
-from tests.test_deploy import stack as stack
+from tests.system.test_deploy import stack as stack
 
 pytestmark = pytest.mark.deploy
 

@@ -1035,7 +1035,7 @@ def test_schemathesis_finds_nothing_in_the_openapi_contract(fuzz_app):
             @given(case=operation.as_strategy(generation_mode=mode))
             def check(case):
                 # Schemathesis' WSGI transport asks for gzip but, unlike an HTTP client,
-                # does not decode it; the app's gzip variants are tests/test_hotpath.py's.
+                # does not decode it; the app's gzip variants are tests/plumbing/test_hotpath.py's.
                 case.call_and_validate(headers={"Accept-Encoding": "identity"})
 
             try:

@@ -41,7 +41,7 @@ BACKUPS = f"/var/backups/{NAME}"
 PREFIX = f"/opt/{NAME}"
 CHECKOUT = "/root/leaderboard"  # where the "sysadmin" cloned the repository
 SERVICES = [f"{NAME}.service", f"{NAME}-scrape.service", f"{NAME}-backup.service"]
-# The same ceiling as the offline score in tests/test_deploy.py.
+# The same ceiling as the offline score in tests/system/test_deploy.py.
 MAX_EXPOSURE = 2.0
 # Not part of a deployment: the checkout's own caches and tools.
 NOT_COPIED = shutil.ignore_patterns(

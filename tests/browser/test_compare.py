@@ -15,7 +15,7 @@ from tests.seed import seed, simple_model
 from tests.seed_capacity import seed_capacity, snapshot
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = pathlib.Path(__file__).parent / "artifacts"
+ARTIFACTS = pathlib.Path(__file__).parents[1] / "artifacts"
 
 pytestmark = [
     pytest.mark.browser,

@@ -10,7 +10,7 @@ from app.web.compare import parse_ids
 from app.web.overlay import MARKERS, overlay
 from tests.seed import days_ago, seed, simple_model
 from tests.seed_capacity import seed_capacity, snapshot
-from tests.test_capacity_api import seed_board
+from tests.api.test_capacity import seed_board
 
 
 @pytest.mark.parametrize(

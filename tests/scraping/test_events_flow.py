@@ -25,7 +25,7 @@ from tests.standin import (
 )
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[1]
+PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 TODAY = datetime.now(UTC).date()
 FAST = {"REQUEST_DELAY": 0, "HTTP_RETRIES": 0, "HTTP_BACKOFF": 0, "LOCK_WAIT": 0.3}
 # The scraper only takes UUID chute_ids, as upstream's are.

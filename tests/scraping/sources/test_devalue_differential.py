@@ -21,7 +21,7 @@ import pytest
 from app.scraping.sources.devalue import parse_stringified, parse_uneval
 from tests.standin import js_number
 
-JS_DIR = Path(__file__).parent / "js"
+JS_DIR = Path(__file__).parents[2] / "js"
 CASES = 1500
 SEEDS = (8, 2026)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -2,7 +2,7 @@
 and the 7-daily + 4-weekly rotation over fake dates.
 
 The unit that runs it daily, and deploy/restore.sh, are exercised on a booted systemd in
-tests/test_systemd_boot.py (test_backup_and_restore).
+tests/system/test_systemd_boot.py (test_backup_and_restore).
 """
 
 from __future__ import annotations

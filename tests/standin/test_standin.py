@@ -38,7 +38,7 @@ from tests.standin import (
 from tests.standin.app import _filler
 from tests.standin.encoders import _hoist_name
 
-FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "chutes"
+FIXTURES = pathlib.Path(__file__).parents[1] / "fixtures" / "chutes"
 QWEN = "ac059e33-eb27-541c-b9a9-24b214036475"
 OCR = "2f6c8e1a-4b3d-5a97-8c0e-9d1f7a3b5e24"
 NODE = shutil.which("node")
@@ -779,7 +779,7 @@ def test_synthetic_is_deterministic_and_realistic():
 def test_cli_serves_until_stopped():
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.standin", "--port", "0", "--synthetic", "5"],
-        cwd=pathlib.Path(__file__).parent.parent,
+        cwd=pathlib.Path(__file__).parents[2],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -27,7 +27,7 @@ from tests.dbstate import scrape_runs, snapshot
 from tests.seed import seed
 from tests.standin import Dataset, UpstreamApp, make_model_entry, make_row, serve
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TODAY = datetime.now(UTC).date()
 FAST = {"REQUEST_DELAY": 0, "HTTP_RETRIES": 0, "HTTP_BACKOFF": 0, "LOCK_WAIT": 0.3}
 

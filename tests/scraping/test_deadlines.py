@@ -20,7 +20,7 @@ from app.scraping.run import RunOutcome, run_scrape
 from tests.dbstate import scrape_runs, snapshot
 from tests.standin import Dataset, UpstreamApp, serve
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FAST = {"REQUEST_DELAY": 0, "HTTP_BACKOFF": 0, "LOCK_WAIT": 0.3, "HTTP_CONNECT_TIMEOUT": 2}
 STATS = "/invocations/stats/llm"
 

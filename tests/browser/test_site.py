@@ -19,7 +19,7 @@ from app import create_app, db
 from tests.seed import seed, simple_model
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = pathlib.Path(__file__).parent / "artifacts"
+ARTIFACTS = pathlib.Path(__file__).parents[1] / "artifacts"
 
 pytestmark = [
     pytest.mark.browser,

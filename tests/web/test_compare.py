@@ -8,9 +8,9 @@ import pytest
 
 from app.web.compare import parse_ids
 from app.web.overlay import MARKERS, overlay
+from tests.api.test_capacity import seed_board
 from tests.seed import days_ago, seed, simple_model
 from tests.seed_capacity import seed_capacity, snapshot
-from tests.api.test_capacity import seed_board
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import create_app
 from app.api.openapi import document
 from app.ranking import OFTEN_RATE_LIMITED_SHARE
+from tests.conftest import new_app
 from tests.seed import seed, simple_model
 from tests.seed_capacity import seed_capacity, snapshot
 
@@ -104,20 +104,20 @@ def test_health_reports_capacity_apart(client, board):
 
 def test_stale_capacity_alone_keeps_health_200(db_path):
     seed_board(db_path, capacity_age=timedelta(hours=2))
-    client = create_app({"TESTING": True, "DATABASE": db_path}).test_client()
+    client = new_app({"DATABASE": db_path}).test_client()
     response = client.get("/api/health")
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "ok"
     assert (body["capacity"]["status"], body["capacity"]["stale"]) == ("stale", True)
-    tighter = create_app({"TESTING": True, "DATABASE": db_path, "CAPACITY_STALE_AFTER": 9000})
+    tighter = new_app({"DATABASE": db_path, "CAPACITY_STALE_AFTER": 9000})
     assert tighter.test_client().get("/api/health").get_json()["capacity"]["stale"] is False
 
 
 def test_unreadable_database_reports_capacity_unavailable_and_compare_503(tmp_path):
     path = tmp_path / "state" / "missing.sqlite3"
     path.parent.mkdir()
-    client = create_app({"TESTING": True, "DATABASE": str(path)}).test_client()
+    client = new_app({"DATABASE": str(path)}).test_client()
     health = client.get("/api/health")
     assert health.status_code == 503
     assert health.get_json()["capacity"]["status"] == "unavailable"

@@ -13,10 +13,10 @@ from jinja2 import TemplateNotFound
 
 import app.db
 import app.errors
-from app import create_app
 from app.api.openapi import document
 from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS
 from app.ranking import SORTS
+from tests.conftest import new_app
 from tests.seed import days_ago, seed, simple_model
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
@@ -314,7 +314,7 @@ def test_only_get_and_head_are_allowed(client, seeded, method, path):
 
 
 def test_unhandled_exception_is_a_logged_500(db_path, caplog):
-    flask_app = create_app({"DATABASE": db_path, "PROPAGATE_EXCEPTIONS": False})
+    flask_app = new_app({"TESTING": False, "DATABASE": db_path, "PROPAGATE_EXCEPTIONS": False})
 
     def boom():
         raise RuntimeError("secret detail")
@@ -413,7 +413,7 @@ def test_health_stale(client, seeded):
 
 def test_health_stale_follows_scrape_interval(db_path):
     seed_models(db_path)
-    flask_app = create_app({"DATABASE": db_path, "SCRAPE_INTERVAL": 60})
+    flask_app = new_app({"TESTING": False, "DATABASE": db_path, "SCRAPE_INTERVAL": 60})
     recent = (datetime.now(UTC) - timedelta(seconds=100)).isoformat(timespec="seconds")
     with sqlite3.connect(db_path) as conn:
         conn.execute("UPDATE scrape_runs SET finished_at = ?", (recent,))
@@ -497,7 +497,7 @@ def test_head_has_headers_and_no_body(client, seeded):
 
 def test_new_scrape_is_seen_at_once_by_every_worker(db_path):
     seed_models(db_path)
-    workers = [create_app({"TESTING": True, "DATABASE": db_path}).test_client() for _ in "ab"]
+    workers = [new_app({"DATABASE": db_path}).test_client() for _ in "ab"]
     for client in workers:
         assert get_json(client, "/api/models")[0]["chute_id"] == "fast"
         assert get_json(client, "/api/models/fast")["latest_tps"] == 120.0
@@ -514,7 +514,7 @@ def test_new_scrape_is_seen_at_once_by_every_worker(db_path):
 )
 def test_cached_hot_path_runs_no_sql(db_path, monkeypatch, path):
     seed_models(db_path)
-    flask_app = create_app({"DATABASE": db_path, "PROPAGATE_EXCEPTIONS": False})
+    flask_app = new_app({"TESTING": False, "DATABASE": db_path, "PROPAGATE_EXCEPTIONS": False})
     client = flask_app.test_client()
     first = client.get(path)
     assert first.status_code == 200
@@ -617,7 +617,7 @@ def test_fuzzed_parameters_never_500(client, seeded, params, as_csv):
 
 @pytest.mark.parametrize("path", ["/", "/models/abc", "/api/models", "/api/health"])
 def test_missing_database_is_a_503_not_a_500(tmp_path, path, caplog):
-    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "never-initialised.sqlite3")})
+    app = new_app({"DATABASE": str(tmp_path / "never-initialised.sqlite3")})
     response = app.test_client().get(path)
     assert response.status_code == 503
     if path.startswith("/api/"):

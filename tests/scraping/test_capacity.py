@@ -6,39 +6,32 @@ served, failures must leave speeds stored and capacity untouched, and old snapsh
 """
 
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
-from app import create_app, db
+from app import db
 from app.db import capacity as db_capacity
 from app.scraping import run as run_module
 from app.scraping.capacity_stats import retention_start
-from app.scraping.run import RunOutcome, run_scrape
 from tests.dbstate import scrape_runs
+from tests.helpers import scrape
 from tests.standin import (
     Dataset,
     UpstreamApp,
     UtilizationFeed,
-    make_upstream_app,
     naive_timestamp,
-    serve,
 )
 
 GLM = "b048fe26-0352-5c46-acf7-335e527e7f3d"  # gets DeepSeek-V3.2-TEE's real snapshot
 GEMMA = "42ee92ba-a537-5a73-8741-876067750db7"  # gets openai/gpt-oss-20b's
 QWEN = "ac059e33-eb27-541c-b9a9-24b214036475"  # gets Qwen/Qwen3-32B's
-FAST = {"REQUEST_DELAY": 0, "HTTP_RETRIES": 0, "HTTP_BACKOFF": 0, "LOCK_WAIT": 0.3}
 
 
 @pytest.fixture(scope="module")
-def shared() -> Iterator[tuple[UpstreamApp, str]]:
-    upstream_app = make_upstream_app(Dataset.from_fixtures(shift_to=datetime.now(UTC).date()))
-    with serve(upstream_app) as base:
-        yield upstream_app, base
+def shared(serve_stand_in_for_module) -> tuple[UpstreamApp, str]:
+    return serve_stand_in_for_module(Dataset.from_fixtures(shift_to=datetime.now(UTC).date()))
 
 
 @pytest.fixture
@@ -48,12 +41,6 @@ def stand_in(shared) -> tuple[UpstreamApp, str]:
     upstream_app.dataset = Dataset.from_fixtures(shift_to=datetime.now(UTC).date())
     upstream_app.utilization = UtilizationFeed()
     return upstream_app, base
-
-
-def scrape(db_path: str, base: str, **overrides: Any) -> RunOutcome:
-    settings = {"TESTING": True, "DATABASE": db_path, **FAST, **overrides}
-    settings |= {"API_URL": base, "LLM_URL": base, "WEB_URL": base}
-    return run_scrape(dict(create_app(settings).config), source="api")
 
 
 def served(feed: UtilizationFeed, chute_id: str) -> list[dict]:
@@ -236,9 +223,7 @@ def test_snapshots_older_than_35_days_are_pruned_but_their_days_stay(
 def test_the_web_pages_source_asks_for_capacity_once_too(db_path, stand_in):
     upstream_app, base = stand_in
     upstream_app.reset_counts()
-    settings = {"TESTING": True, "DATABASE": db_path, **FAST, "BATCH_SIZE": 50}
-    settings |= {"API_URL": base, "LLM_URL": base, "WEB_URL": base}
-    outcome = run_scrape(dict(create_app(settings).config), source="html")
+    outcome = scrape(db_path, base, "html", BATCH_SIZE=50)
     assert outcome.status == "ok", outcome.message
     assert upstream_app.requests["/chutes/utilization"] == 1
     assert upstream_app.requests["/v1/models"] == 0

@@ -10,14 +10,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app import create_app
-from app.scraping.run import RunOutcome, run_scrape
 from tests.dbstate import scrape_runs, snapshot
+from tests.helpers import timed_scrape
 from tests.standin import Dataset, UpstreamApp, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,12 +51,8 @@ def upstream() -> UpstreamApp:
     return UpstreamApp(Dataset.synthetic(4, days=8, seed=4))
 
 
-def scrape(db_path: str, base: str, **overrides: Any) -> tuple[RunOutcome, float]:
-    settings = {"TESTING": True, "DATABASE": db_path, **FAST, **overrides}
-    settings.update(API_URL=base, LLM_URL=base, WEB_URL=base)
-    started = time.monotonic()
-    outcome = run_scrape(dict(create_app(settings).config), source="api")
-    return outcome, time.monotonic() - started
+# (RunOutcome, seconds) of one run with FAST (retries left at the app's default).
+scrape = partial(timed_scrape, fast=FAST)
 
 
 def test_a_trickling_answer_cannot_outlast_the_run_budget(upstream, db_path):

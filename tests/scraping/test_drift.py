@@ -11,7 +11,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,30 +19,21 @@ from typing import Any
 
 import pytest
 
-from app import create_app, db
+from app import db
 from app.rows import CatalogueEntry, DailyRow
-from app.scraping.run import RunOutcome, run_scrape
 from app.scraping.stats import model_figures
 from tests.dbstate import scrape_runs, snapshot
+from tests.helpers import scrape
 from tests.seed import seed
 from tests.standin import Dataset, UpstreamApp, make_model_entry, make_row, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = datetime.now(UTC).date()
-FAST = {"REQUEST_DELAY": 0, "HTTP_RETRIES": 0, "HTTP_BACKOFF": 0, "LOCK_WAIT": 0.3}
 
 
 @pytest.fixture
-def stand_in() -> Iterator[tuple[UpstreamApp, str]]:
-    upstream = UpstreamApp(Dataset.synthetic(8, days=31, today=TODAY, seed=8))
-    with serve(upstream) as base:
-        yield upstream, base
-
-
-def scrape(db_path: str, base: str, source: str, **overrides: Any) -> RunOutcome:
-    settings = {"TESTING": True, "DATABASE": db_path, **FAST, **overrides}
-    settings.update(API_URL=base, LLM_URL=base, WEB_URL=base)
-    return run_scrape(dict(create_app(settings).config), source=source)
+def stand_in(serve_stand_in) -> tuple[UpstreamApp, str]:
+    return serve_stand_in(UpstreamApp(Dataset.synthetic(8, days=31, today=TODAY, seed=8)))
 
 
 def edit_rows(upstream: UpstreamApp, change: Callable[[dict], dict]) -> None:

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import create_app
 from app.db import events as event_store
 from app.scraping.run import run_scrape
+from tests.helpers import scrape_ok as scrape
 from tests.standin import (
     Dataset,
     UtilizationFeed,
@@ -86,18 +86,12 @@ class SpellFeed(UtilizationFeed):
 
 
 @pytest.fixture
-def world(db_path):
+def world(db_path, make_app):
     upstream = make_upstream_app(dataset(list(MODELS)))
     upstream.utilization = SpellFeed()
     with serve(upstream) as base:
-        config = {"TESTING": True, "DATABASE": db_path, "API_URL": base, "LLM_URL": base, **FAST}
-        app = create_app(config)
+        app = make_app(API_URL=base, LLM_URL=base, **FAST)
         yield upstream, app
-
-
-def scrape(app) -> None:
-    outcome = run_scrape(app.config, source="api")
-    assert outcome.status == "ok", outcome.message
 
 
 def stored_events(db_path: str) -> list[tuple[str, str | None]]:

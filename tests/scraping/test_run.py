@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from werkzeug import Response
 
-from app import create_app, db
+from app import db
 from app.scraping.run import run_scrape, scrape_lock
-from tests.conftest import FIXTURES, fixture_text
+from tests.conftest import FIXTURES, fixture_text, new_app
 from tests.dbstate import scrape_runs, snapshot
 from tests.standin import UtilizationFeed
 
@@ -70,9 +70,8 @@ def upstream(httpserver):
 @pytest.fixture
 def scrape_app(db_path, httpserver):
     base = httpserver.url_for("").rstrip("/")
-    return create_app(
+    return new_app(
         {
-            "TESTING": True,
             "DATABASE": db_path,
             "API_URL": base,
             "LLM_URL": base,

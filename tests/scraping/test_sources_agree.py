@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app import create_app, db
+from app import db
 from app.scraping.run import run_scrape
+from tests.conftest import new_app
 from tests.standin import Dataset, install, make_upstream_app
 
 FIGURE_COLUMNS = (
@@ -18,9 +19,8 @@ FIGURE_COLUMNS = (
 
 def scraper_config(db_path: str, base_url: str, **overrides) -> dict:
     db.init_db(db_path)
-    return create_app(
+    return new_app(
         {
-            "TESTING": True,
             "DATABASE": db_path,
             "API_URL": base_url,
             "LLM_URL": base_url,

@@ -3,9 +3,9 @@
 import sqlite3
 from datetime import UTC, datetime
 
-from app import create_app
-from app.scraping.run import run_scrape
+from tests.conftest import new_app
 from tests.demo_history import FASTER_MODELS, run_back_story, stand_in_dataset
+from tests.helpers import scrape_ok
 from tests.standin import make_upstream_app, serve
 
 SYNTHETIC = 12
@@ -16,8 +16,7 @@ def test_back_story_then_the_demo_scrape_announce_events(db_path):
 
     def scrape(url: str) -> None:
         config = {"DATABASE": db_path, "API_URL": url, "LLM_URL": url, "WEB_URL": url}
-        app = create_app({"TESTING": True, "REQUEST_DELAY": 0, **config})
-        assert run_scrape(app.config, source="api").status == "ok"
+        scrape_ok(new_app({"REQUEST_DELAY": 0, **config}))
 
     run_back_story(scrape, synthetic=SYNTHETIC, today=today, page_form="inline")
     with serve(make_upstream_app(stand_in_dataset(SYNTHETIC, today))) as url:

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from app import create_app
+from tests.conftest import new_app
 from tests.seed import seed, simple_model
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -124,7 +124,7 @@ def record_failed_run(db_path: str, message: str, minutes_ago: int = 0) -> None:
 
 def test_empty_state_says_why_the_last_attempt_failed_and_points_developers_to_demo(db_path):
     record_failed_run(db_path, "catalogue https://llm.chutes.ai/v1/models: connection refused")
-    app = create_app({"TESTING": True, "DATABASE": db_path, "DEBUG": True})
+    app = new_app({"DATABASE": db_path, "DEBUG": True})
     html = app.test_client().get("/").text
     assert "No data yet: no scrape has succeeded" in html
     assert "failed: catalogue https://llm.chutes.ai/v1/models: connection refused" in html
@@ -316,7 +316,7 @@ def freshness_line(html: str) -> FreshnessLine:
 
 def test_stale_when_last_good_scrape_is_old_on_every_page(db_path):
     seed_board(db_path)
-    app = create_app({"TESTING": True, "DATABASE": db_path})
+    app = new_app({"DATABASE": db_path})
     client = app.test_client()
     for path in ("/", "/models/mid", "/methodology", "/api", "/no-such-page"):
         fresh = freshness_line(client.get(path).text)
@@ -324,7 +324,7 @@ def test_stale_when_last_good_scrape_is_old_on_every_page(db_path):
         assert "stale" not in fresh.text, path
     age_last_run(db_path, 21)  # > 2 x 10 min
     # Staleness depends on the clock, not on a new scrape: a fresh app (empty cache).
-    client = create_app({"TESTING": True, "DATABASE": db_path}).test_client()
+    client = new_app({"DATABASE": db_path}).test_client()
     for path in ("/", "/models/mid", "/methodology", "/api", "/no-such-page"):
         stale = freshness_line(client.get(path).text)
         assert stale.state == "freshness-stale", path
@@ -335,7 +335,7 @@ def test_stale_when_last_good_scrape_is_old_on_every_page(db_path):
 def test_fresh_page_is_not_cached_past_the_moment_it_turns_stale(db_path, monkeypatch):
     seed_board(db_path)
     age_last_run(db_path, 19)  # stale in one minute
-    app = create_app({"TESTING": True, "DATABASE": db_path})
+    app = new_app({"DATABASE": db_path})
     client = app.test_client()
     timeouts = []
     real_set = app.extensions["cache"]
@@ -356,7 +356,7 @@ def test_stale_uses_the_last_good_run_and_says_why_the_last_attempt_failed(db_pa
     seed_board(db_path)
     age_last_run(db_path, 60)
     record_failed_run(db_path, "stats https://api.chutes.ai/invocations: HTTP 502\n  retried")
-    html = create_app({"TESTING": True, "DATABASE": db_path}).test_client().get("/").text
+    html = new_app({"DATABASE": db_path}).test_client().get("/").text
     line = freshness_line(html)
     assert line.state == "freshness-stale"
     assert "failed: stats https://api.chutes.ai/invocations: HTTP 502 retried" in line.text
@@ -365,7 +365,7 @@ def test_stale_uses_the_last_good_run_and_says_why_the_last_attempt_failed(db_pa
 def test_interval_comes_from_config(db_path):
     seed_board(db_path)
     age_last_run(db_path, 21)
-    app = create_app({"TESTING": True, "DATABASE": db_path, "SCRAPE_INTERVAL": 3600})
+    app = new_app({"DATABASE": db_path, "SCRAPE_INTERVAL": 3600})
     html = app.test_client().get("/").text
     assert freshness_line(html).state == "freshness-fresh"
     assert "updates every 60 min" in html
@@ -444,8 +444,8 @@ def test_methodology(client):
 
 
 def test_demo_banner_only_in_demo_mode(db_path):
-    plain = create_app({"TESTING": True, "DATABASE": db_path}).test_client()
-    demo = create_app({"TESTING": True, "DATABASE": db_path, "DEMO": True}).test_client()
+    plain = new_app({"DATABASE": db_path}).test_client()
+    demo = new_app({"DATABASE": db_path, "DEMO": True}).test_client()
     assert "Demo data" not in plain.get("/").text
     assert "Demo data" in demo.get("/").text
     assert "Demo data" in demo.get("/methodology").text
@@ -503,7 +503,7 @@ def test_pages_are_conditional(client, board):
 
 def test_new_scrape_is_visible_at_once_in_every_worker(db_path):
     seed_board(db_path)
-    workers = [create_app({"TESTING": True, "DATABASE": db_path}).test_client() for _ in "ab"]
+    workers = [new_app({"DATABASE": db_path}).test_client() for _ in "ab"]
     for worker in workers:
         assert shown(worker.get("/"))[0]["id"] == "fast"
         assert "Rocket" not in worker.get("/models/fast").text

@@ -28,24 +28,22 @@ SAMPLES = [
 ]
 
 
-def test_measured_widths_cover_the_browsers_font():
+def test_measured_widths_cover_the_browsers_font(browser):
     """Canvas measures the badge's font stack (Verdana where installed, else DejaVu Sans):
     the table with its safety margin is never narrower, per character or per text."""
     texts = list(string.printable.strip()) + SAMPLES
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            widths = page.evaluate(
-                """([font, texts]) => {
-                    const ctx = document.createElement("canvas").getContext("2d");
-                    ctx.font = "11px " + font;
-                    return texts.map((t) => ctx.measureText(t).width);
-                }""",
-                [FONT, texts],
-            )
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        widths = page.evaluate(
+            """([font, texts]) => {
+                const ctx = document.createElement("canvas").getContext("2d");
+                ctx.font = "11px " + font;
+                return texts.map((t) => ctx.measureText(t).width);
+            }""",
+            [FONT, texts],
+        )
+    finally:
+        page.close()
     too_narrow = {
         text: (round(width, 2), text_width(text))
         for text, width in zip(texts, widths, strict=True)

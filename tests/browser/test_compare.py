@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import create_app, db
+from app import db
+from tests.conftest import new_app
 from tests.seed import seed, simple_model
 from tests.seed_capacity import seed_capacity, snapshot
 
@@ -64,23 +65,13 @@ def site(tmp_path_factory) -> Iterator[str]:
     path = os.fspath(tmp_path_factory.mktemp("compare") / "leaderboard.sqlite3")
     db.init_db(path)
     SNAPSHOT_DAYS.append(seed_compare(path))
-    app = create_app({"TESTING": True, "DATABASE": path, "PROXY_HOPS": 0})
+    app = new_app({"DATABASE": path, "PROXY_HOPS": 0})
     server = werkzeug_serving.make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_sync.sync_playwright() as p:
-        instance = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
-        yield instance
-        instance.close()
 
 
 def open_page(browser, url: str, scheme: str, width: int, errors: list[str]):

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import create_app, db
+from app import db
+from tests.conftest import new_app
 from tests.seed import seed, simple_model
 
 CHROMIUM = "/usr/bin/chromium"
@@ -83,7 +84,7 @@ def realistic_catalogue(count: int = 60):
 class LiveServer:
     def __init__(self, db_path: str):
         self.db_path = db_path
-        app = create_app({"TESTING": True, "DATABASE": db_path, "PROXY_HOPS": 0})
+        app = new_app({"DATABASE": db_path, "PROXY_HOPS": 0})
         self.server = werkzeug_serving.make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -106,24 +107,6 @@ def live(tmp_path_factory) -> Iterator[LiveServer]:
     server = start_server(tmp_path_factory.mktemp("browser"))
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_sync.sync_playwright() as p:
-        instance = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield instance
-        instance.close()
 
 
 class Tab:

@@ -1,11 +1,12 @@
-# Chutes TPS Leaderboard. `make dev` serves the site; `make test` runs every test.
+# Chutes TPS Leaderboard. `make dev` serves the site; `make test` runs every test (in
+# parallel); `make test-fast` all but the browser, deploy, systemd and slow ones.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: dev dev-scrape lock test lint format bench demo init-db scrape clean install backup restore
+.PHONY: dev dev-scrape lock test test-fast lint format bench demo init-db scrape clean install backup restore
 
 # The venv's own pip installs the locks (upgrading pip first was an unpinned download).
 $(BIN)/python:
@@ -75,8 +76,15 @@ $(JS_TESTS)/node_modules/.installed: $(JS_TESTS)/package.json $(JS_TESTS)/packag
 	cd $(JS_TESTS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Every test, in parallel (pytest-xdist, one worker per core). Tests that must share one
+# process carry an xdist_group mark (--dist loadgroup): the systemd boot, `make dev`.
+XDIST := -n auto --dist loadgroup
 test: $(VENV)/.dev $(JS_TESTS)/node_modules/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
+
+# The quick loop: all but the browser, deploy, systemd and slow tests (still in parallel).
+test-fast: $(VENV)/.dev $(JS_TESTS)/node_modules/.installed
+	$(BIN)/python -m pytest $(XDIST) -m "not browser and not deploy and not systemd and not slow"
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

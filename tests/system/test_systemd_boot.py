@@ -32,7 +32,14 @@ from tests.booted import BootedSystem, booted
 from tests.deploy_helpers import ROOT, free_port
 from tests.standin import Dataset, make_upstream_app, serve
 
-pytestmark = [pytest.mark.systemd, pytest.mark.deploy, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.systemd,
+    pytest.mark.deploy,
+    pytest.mark.slow,
+    # Under xdist: one worker boots one system (module-scoped), and the root cache
+    # under /var/cache/chutes-leaderboard-tests is built by one process at a time.
+    pytest.mark.xdist_group("systemd_boot"),
+]
 
 NAME = "chutes-leaderboard"
 SERVER_NAME = "leaderboard.test"

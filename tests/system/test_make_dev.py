@@ -17,8 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 # --- make dev, offline ----------------------------------------------------------------
 
 
-# Under xdist: make runs in the checkout itself (its stamp files under .venv), one at a time.
-@pytest.mark.xdist_group("checkout_make")
 def test_make_dev_offline_says_why_in_one_line_and_goes_on(tmp_path) -> None:
     closed = "http://127.0.0.1:9"  # nothing listens on the discard port: refused at once
     env = {

@@ -36,9 +36,6 @@ pytestmark = [
     pytest.mark.systemd,
     pytest.mark.deploy,
     pytest.mark.slow,
-    # Under xdist: one worker boots one system (module-scoped), and the root cache
-    # under /var/cache/chutes-leaderboard-tests is built by one process at a time.
-    pytest.mark.xdist_group("systemd_boot"),
 ]
 
 NAME = "chutes-leaderboard"

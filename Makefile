@@ -1,11 +1,12 @@
-# Chutes TPS Leaderboard. `make dev` serves the site; `make test` runs every test.
+# Chutes TPS Leaderboard. `make dev` serves the site; `make test` runs every test (in
+# parallel); `make test-fast` all but the browser, deploy, systemd and slow ones.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: dev dev-scrape lock test lint format bench demo init-db scrape clean install backup restore
+.PHONY: dev dev-scrape lock test test-fast lint format bench demo init-db scrape clean install backup restore
 
 # The venv's own pip installs the locks (upgrading pip first was an unpinned download).
 $(BIN)/python:
@@ -75,8 +76,17 @@ $(JS_TESTS)/node_modules/.installed: $(JS_TESTS)/package.json $(JS_TESTS)/packag
 	cd $(JS_TESTS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Every test, in parallel (pytest-xdist, one worker per core). --dist loadfile keeps each
+# module in one worker: module-scoped fixtures (the booted systemd, the nginx stacks, the
+# stand-in servers) start once, and a module's tests run in order, as they do serially.
+# (Not loadgroup: pytest 9.2 ignores the nodeid suffix xdist 3.8's xdist_group relies on.)
+XDIST := -n auto --dist loadfile
 test: $(VENV)/.dev $(JS_TESTS)/node_modules/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
+
+# The quick loop: all but the browser, deploy, systemd and slow tests (still in parallel).
+test-fast: $(VENV)/.dev $(JS_TESTS)/node_modules/.installed
+	$(BIN)/python -m pytest $(XDIST) -m "not browser and not deploy and not systemd and not slow"
 
 # ruff (lint and format) and mypy (app/ and scrape.py, configured in pyproject.toml).
 lint: $(VENV)/.dev

@@ -43,7 +43,7 @@ from app.scraping.sources.pages import parse_data_json, parse_stats_page
 from bench import loadgen, procs
 from bench.visitor import visitor_rows
 from tests.deploy_helpers import ROOT, SERVER_NAME
-from tests.upstream import Dataset, render_data_json, render_stats_page
+from tests.standin import Dataset, render_data_json, render_stats_page
 
 RESULTS = ROOT / "bench" / "results.md"
 PARSE_GOAL_MS = 150.0

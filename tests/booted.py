@@ -1,5 +1,5 @@
 """A real systemd, booted as PID 1 of a new PID + mount + cgroup namespace over a Debian
-root made by debootstrap: what tests/test_systemd_boot.py installs the site into.
+root made by debootstrap: what tests/system/test_systemd_boot.py installs the site into.
 
 Why not a chroot: every sandboxing option of the units (ProtectSystem=, PrivateTmp=, …)
 needs systemd itself to set up mount namespaces; under plain chroot they fail with

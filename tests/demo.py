@@ -1,6 +1,6 @@
 """`make demo`: the whole site on fake-but-realistic data, no network needed.
 
-Starts the chutes.ai stand-in (`tests.upstream`: fixture data shifted to today plus
+Starts the chutes.ai stand-in (`tests.standin`: fixture data shifted to today plus
 synthetic models) on a free loopback port, runs the real scraper against it into
 `instance/demo.sqlite3`, then serves the site with the "Demo data" banner. The stand-in
 stops when the site does (Ctrl-C, SIGTERM or an error).
@@ -36,12 +36,12 @@ BIN = pathlib.Path(sys.executable).parent  # the venv's bin, whichever python ru
 
 @contextlib.contextmanager
 def spawned_upstream(cli_args: list[str], log_path: pathlib.Path) -> Iterator[str]:
-    """`python -m tests.upstream --port 0 ARGS` in its own process, stderr to `log_path`;
+    """`python -m tests.standin --port 0 ARGS` in its own process, stderr to `log_path`;
     yields its base URL once it answers, and stops it afterwards."""
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(
             # Port 0: a free port, printed on the first line, so no race with other programs.
-            [sys.executable, "-m", "tests.upstream", "--port", "0", *cli_args],
+            [sys.executable, "-m", "tests.standin", "--port", "0", *cli_args],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=log,

@@ -7,15 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from tests.upstream import Dataset, make_upstream_app, serve, with_faster_week
-from tests.upstream_capacity import UtilizationFeed
+from tests.standin import Dataset, UtilizationFeed, make_upstream_app, serve, with_faster_week
 
 # Models made faster over the last week, in the demo's stand-in and its back story alike.
 FASTER_MODELS = 2
 
 
 def stand_in_args(synthetic: int, page_form: str) -> list[str]:
-    """The CLI of the stand-in the demo serves (tests.upstream): `stand_in_dataset`'s data."""
+    """The CLI of the stand-in the demo serves (tests.standin): `stand_in_dataset`'s data."""
     return [
         "--shift-to-today",
         "--synthetic",
@@ -28,7 +27,7 @@ def stand_in_args(synthetic: int, page_form: str) -> list[str]:
 
 
 def stand_in_dataset(synthetic: int, today: date) -> Dataset:
-    """What `python -m tests.upstream` serves with `stand_in_args`."""
+    """What `python -m tests.standin` serves with `stand_in_args`."""
     base = Dataset.from_fixtures(shift_to=today).extend(
         Dataset.synthetic(synthetic, today=today, seed=0)
     )

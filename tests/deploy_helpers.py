@@ -1,4 +1,4 @@
-"""Running the deploy/ artifacts on loopback: shared by tests/test_deploy.py and bench/.
+"""Running the deploy/ artifacts on loopback: shared by tests/system/test_deploy.py and bench/.
 
 Renders the nginx site (its @…@ placeholders) into a scratch directory inside Debian's
 stock nginx.conf, and starts/stops the processes of a local nginx -> gunicorn stack.

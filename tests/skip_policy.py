@@ -2,7 +2,8 @@
 
 The browser, deploy and systemd tests skip when Chromium, nginx or systemd are not
 installed, which is fine on a laptop but must never let CI pass on a partial run. Hooks
-only; tests/conftest.py imports them (pytest finds hooks by name there).
+only; tests/conftest.py imports them (pytest finds hooks by name there). They hold under
+pytest-xdist too: a worker turns the skip into a failure, the controller counts and prints.
 """
 
 import os
@@ -23,7 +24,7 @@ APT_PACKAGES = {
     "sqlite3": lambda: shutil.which("sqlite3") is not None,
     "strace": lambda: shutil.which("strace") is not None,
     "nodejs": lambda: shutil.which("node") is not None,
-    # tests/test_systemd_boot.py builds its Debian root with it (and needs root).
+    # tests/system/test_systemd_boot.py builds its Debian root with it (and needs root).
     "debootstrap": lambda: shutil.which("debootstrap") is not None,
 }
 
@@ -47,7 +48,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if not report.skipped or hasattr(report, "wasxfail"):
         return report
     marker = _real_system_marker(item)
-    item.config.stash.setdefault(_SKIPPED, Counter())[marker or "other"] += 1
+    # Counted in pytest_runtest_logreport, which also runs in the xdist controller: the
+    # attribute travels with the report from the worker (pytest serialises its __dict__).
+    report.skip_policy_kind = marker or "other"
     if marker and in_ci():
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         reason = str(reason).removeprefix("Skipped: ")
@@ -72,7 +75,26 @@ def pytest_make_collect_report(collector: pytest.Collector):
 _SKIPPED = pytest.StashKey[Counter]()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_SkipCounter(config), "skip_policy_counter")
+
+
+class _SkipCounter:
+    """Counts the skips by kind where the reports arrive: in a plain run, the one process;
+    under xdist, the controller, whose terminal prints the summary."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        kind = getattr(report, "skip_policy_kind", None)
+        if kind is not None:
+            self.config.stash.setdefault(_SKIPPED, Counter())[kind] += 1
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller prints the line
+        return
     skipped = config.stash.get(_SKIPPED, Counter())
     if in_ci() or not any(skipped[m] for m in REAL_SYSTEM_MARKERS):
         return

@@ -476,10 +476,15 @@ def test_hostile_query_is_escaped(client, board):
 
 def test_static_urls_carry_a_content_hash(client):
     html = client.get("/").get_data(as_text=True)
-    css = re.search(r'href="(/static/css/site\.css\?v=[0-9a-f]{10})"', html)
+    # Every stylesheet link, in cascade order, each with its content hash.
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]*)">', html)
+    names = ["tokens", "base", "board", "charts", "model", "prose"]
+    assert len(sheets) == len(names)
+    for href, name in zip(sheets, names, strict=True):
+        assert re.fullmatch(rf"/static/css/{name}\.css\?v=[0-9a-f]{{10}}", href), href
+        assert client.get(href).status_code == 200, href
     js = re.search(r'src="(/static/js/leaderboard\.js\?v=[0-9a-f]{10})" defer', html)
-    assert css and js
-    assert client.get(css.group(1)).status_code == 200
+    assert js
     assert client.get(js.group(1)).status_code == 200
 
 

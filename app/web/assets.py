@@ -1,4 +1,4 @@
-"""Cache-busting static URLs: /static/css/site.css?v=<content hash>.
+"""Cache-busting static URLs: /static/css/base.css?v=<content hash>.
 
 nginx serves /static/ with long immutable caching, so a changed file must get a new URL.
 The hash is computed once per file per process (files don't change under a running

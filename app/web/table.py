@@ -28,7 +28,7 @@ class Column:
 
     @property
     def css_class(self) -> str:
-        """The header's and the cells' class: `c-<key>`, plus `p<priority>` (site.css
+        """The header's and the cells' class: `c-<key>`, plus `p<priority>` (board.css
         hides p2 on tablets, p3 on phones)."""
         return f"c-{self.key}" + (f" p{self.priority}" if self.priority > 1 else "")
 

@@ -315,3 +315,26 @@ def test_a_data_version_that_cannot_be_written_is_a_failed_run(db_path, stand_in
     assert "data version could not be written" in outcome.message
     assert_public(outcome.message, db_path)
     assert status_of(db_files.status_path(db_path))["status"] == "failed"
+
+
+# --- the deploy's runtime directory -------------------------------------------------------
+
+
+def unit_values(name: str, key: str) -> list[str]:
+    text = (Path(__file__).resolve().parents[2] / "deploy/systemd" / name).read_text()
+    return [line.split("=", 1)[1] for line in text.splitlines() if line.startswith(key + "=")]
+
+
+def test_both_units_agree_on_a_status_file_the_scraper_may_write():
+    scrape_unit, web_unit = "chutes-leaderboard-scrape.service", "chutes-leaderboard.service"
+    wanted = "LEADERBOARD_STATUS_FILE=/run/chutes-leaderboard/scrape/last-run.json"
+    assert wanted in unit_values(scrape_unit, "Environment")
+    assert wanted in unit_values(web_unit, "Environment")
+    # The scraper's own runtime directory (writable under ProtectSystem=strict), kept
+    # after each oneshot run, and not the socket's directory (which systemd would chown,
+    # gunicorn.sock included, to the service user).
+    assert unit_values(scrape_unit, "RuntimeDirectory") == ["chutes-leaderboard/scrape"]
+    assert unit_values(scrape_unit, "RuntimeDirectoryPreserve") == ["yes"]
+    assert unit_values(scrape_unit, "RuntimeDirectoryMode") == ["0755"]
+    # The web service makes no runtime directory of its own (stopping it would delete it).
+    assert unit_values(web_unit, "RuntimeDirectory") == []

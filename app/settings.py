@@ -31,6 +31,11 @@ class Settings:
 
     # SQLite file; a relative path is resolved against the project root.
     database: str = "instance/leaderboard.sqlite3"
+    # The runtime status file: every scrape writes its outcome there, so a failure the
+    # database cannot take (read-only, full, missing) still reaches /api/health at once.
+    # Empty: `<DATABASE>.last-run.json` beside the database (dev); the deploy sets
+    # /run/chutes-leaderboard/last-run.json. A relative path is resolved like DATABASE.
+    status_file: str = ""
     # Where the speeds come from: one of SOURCES (auto: the API, then the web pages); a
     # run with another value fails, recorded, naming it.
     source: str = "auto"
@@ -119,6 +124,10 @@ class Settings:
         if not os.path.isabs(settings.database):
             settings = dataclasses.replace(
                 settings, database=os.path.join(PROJECT_ROOT, settings.database)
+            )
+        if settings.status_file and not os.path.isabs(settings.status_file):
+            settings = dataclasses.replace(
+                settings, status_file=os.path.join(PROJECT_ROOT, settings.status_file)
             )
         return settings
 

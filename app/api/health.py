@@ -1,4 +1,4 @@
-"""Health of the data for monitors: ok, stale or empty (pure, no I/O)."""
+"""Health of the data for monitors: ok, stale, empty or failing (pure, no I/O)."""
 
 from datetime import datetime
 
@@ -23,14 +23,36 @@ def capacity_health(capacity_at: str | None, *, now: datetime, stale_after: int)
     }
 
 
+def failing_object(failure: dict) -> dict:
+    """The `failing` member: a failed run the database does not know of (the runtime
+    status file's line, app.db.files.unrecorded_failure). Its message is the public
+    phrase the scraper wrote; `summary` says it in one line for people."""
+    since = failure.get("since") or failure["at"]
+    moment = parse_utc(since)
+    when = moment.strftime("%H:%M UTC") if moment else since
+    return {
+        "since": since,
+        "at": failure["at"],
+        "message": failure["message"],
+        "summary": f"failing since {when}: {failure['message']}",
+    }
+
+
 def health_payload(
-    facts: dict, *, now: datetime, scrape_interval: int, capacity_stale_after: int = 3600
+    facts: dict,
+    *,
+    now: datetime,
+    scrape_interval: int,
+    capacity_stale_after: int = 3600,
+    failure: dict | None = None,
 ) -> dict:
     """The /api/health object from the stored facts (model counts, last runs).
 
-    `empty`: no active model (`unavailable`, an unreadable database, is
-    unavailable_payload's). `stale`: the last good run finished more than two
-    scrape intervals ago, or never did. Otherwise `ok`.
+    `failing`: the newest run failed and could not be recorded in the database (`failure`,
+    from the status file): reported at once instead of `ok` until stale. `empty`: no
+    active model (`unavailable`, an unreadable database, is unavailable_payload's).
+    `stale`: the last good run finished more than two scrape intervals ago, or never did.
+    Otherwise `ok`.
     """
     stale_after = 2 * scrape_interval
     good = facts["last_good_run"]
@@ -41,8 +63,14 @@ def health_payload(
         status = "stale"
     else:
         status = "ok"
+    extra = {}
+    if failure is not None:
+        status = "failing"
+        extra["failing"] = failing_object(failure)
+        extra["reason"] = extra["failing"]["summary"]
     return {
         "status": status,
+        **extra,
         "models": facts["models"],
         "models_with_data": facts["models_with_data"],
         "last_run": facts["last_run"],
@@ -60,13 +88,20 @@ UNAVAILABLE_REASON = "the database cannot be read"
 
 
 def unavailable_payload(
-    *, scrape_interval: int, error: str, capacity_stale_after: int = 3600
+    *,
+    scrape_interval: int,
+    error: str,
+    capacity_stale_after: int = 3600,
+    failure: dict | None = None,
 ) -> dict:
-    """The /api/health object when the database is missing or damaged (HTTP 503)."""
+    """The /api/health object when the database is missing or damaged (HTTP 503); with
+    the scraper's own unrecorded failure, when the status file has one."""
+    extra = {} if failure is None else {"failing": failing_object(failure)}
     return {
         "status": "unavailable",
         "reason": UNAVAILABLE_REASON,
         "error": error,
+        **extra,
         "models": 0,
         "models_with_data": 0,
         "last_run": None,

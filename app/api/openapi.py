@@ -312,15 +312,16 @@ def document() -> dict:
             "/api/health": {
                 "get": {
                     "operationId": "health",
-                    "summary": "Data freshness for monitors: 503 when stale or empty.",
+                    "summary": "Data freshness for monitors: 503 when stale, empty or failing.",
                     "responses": {
                         "200": {
                             "description": "Fresh data.",
                             "content": _json_of({"$ref": "#/components/schemas/Health"}),
                         },
                         "503": {
-                            "description": "Stale (no good scrape for 2 intervals), empty, or"
-                            " unavailable (the database cannot be read).",
+                            "description": "Stale (no good scrape for 2 intervals), empty,"
+                            " failing (the newest scrape failed and the database could not"
+                            " record it), or unavailable (the database cannot be read).",
                             "content": _json_of({"$ref": "#/components/schemas/Health"}),
                         },
                     },
@@ -401,12 +402,30 @@ def document() -> dict:
                     "properties": {
                         "status": {
                             "type": "string",
-                            "enum": ["ok", "stale", "empty", "unavailable"],
+                            "enum": ["ok", "stale", "empty", "failing", "unavailable"],
                         },
-                        # Only with `unavailable`: a short reason, and the error text the
-                        # other endpoints answer with.
+                        # Only with `unavailable` or `failing`: a short reason; with
+                        # `unavailable` also the error text the other endpoints answer with.
                         "reason": {"type": "string"},
                         "error": {"type": "string"},
+                        "failing": {
+                            "type": "object",
+                            "description": (
+                                "Only when the newest scrape failed and the database could not"
+                                " record it (disk full, read-only, missing, corrupt), read from"
+                                " the scraper's runtime status file: since when (the first of"
+                                " such failures in a row), the newest one's time, the public"
+                                " reason, and both in one line (`failing since 21:31 UTC:"
+                                " database or disk is full`)."
+                            ),
+                            "required": ["since", "at", "message", "summary"],
+                            "properties": {
+                                "since": {"type": "string", "format": "date-time"},
+                                "at": {"type": "string", "format": "date-time"},
+                                "message": {"type": "string"},
+                                "summary": {"type": "string"},
+                            },
+                        },
                         "models": {"type": "integer", "minimum": 0},
                         "models_with_data": {"type": "integer", "minimum": 0},
                         "last_run": {"$ref": "#/components/schemas/Run"},

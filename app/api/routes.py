@@ -12,6 +12,7 @@ from app.api.params import ListParams, parse_list_params
 from app.api.serialise import csv_body, history_object, model_object
 from app.db import capacity as db_capacity
 from app.db import connection, flaskdb
+from app.db import files as db_files
 from app.db import models as model_store
 from app.db import runs as run_log
 from app.plumbing.bodies import Body, cached_body, conditional_response, json_body, make_body
@@ -111,16 +112,29 @@ def _health_facts() -> dict:
     return facts
 
 
+def _run_status() -> dict | None:
+    """The scraper's runtime status line (read on every call: one small file)."""
+    config = current_app.config
+    return db_files.read_status(db_files.status_path(config["DATABASE"], config["STATUS_FILE"]))
+
+
+def _recorded_at(run: dict | None) -> str | None:
+    return (run.get("finished_at") or run.get("started_at")) if run else None
+
+
 @_get("/health")
 def health() -> Response:
     interval = int(current_app.config["SCRAPE_INTERVAL"])
     capacity_stale_after = int(current_app.config["CAPACITY_STALE_AFTER"])
+    run_status = _run_status()
     try:
+        facts = _health_facts()
         payload = health_payload(
-            _health_facts(),
+            facts,
             now=clock.now(),
             scrape_interval=interval,
             capacity_stale_after=capacity_stale_after,
+            failure=db_files.unrecorded_failure(run_status, _recorded_at(facts["last_run"])),
         )
     except sqlite3.DatabaseError as exc:
         log_database_error(exc)
@@ -128,6 +142,7 @@ def health() -> Response:
             scrape_interval=interval,
             error=UNAVAILABLE,
             capacity_stale_after=capacity_stale_after,
+            failure=db_files.unrecorded_failure(run_status, None),
         )
     status = 200 if payload["status"] == "ok" else 503
     response = Response(json_body(payload), status, mimetype=JSON)

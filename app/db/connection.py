@@ -12,16 +12,28 @@ SCHEMA_PATH = os.path.join(PROJECT_ROOT, "schema.sql")
 BUSY_TIMEOUT_S = 10.0
 
 
-def connect(path: str, *, query_only: bool = False) -> sqlite3.Connection:
+class DatabaseMissing(sqlite3.OperationalError):
+    """No database file where one should be: the scraper never creates one (SPEC §3)."""
+
+
+# The public phrase for a missing database (logs add the path).
+MISSING_ADVICE = "database missing: run init-db or restore a backup"
+
+
+def connect(path: str, *, query_only: bool = False, create: bool = True) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit), rows as sqlite3.Row.
+
+    `create=False` opens the file read-write (`mode=rw`): a missing database is an error
+    instead of a new empty file. The scraper opens every connection so.
 
     `query_only` opens the file read-only (`mode=ro`): a missing database is an error
     (sqlite3.OperationalError) instead of a new empty file, and nothing can be written.
     WAL still works: SQLite opens or creates the -shm/-wal beside it, which the web
     service's StateDirectory allows.
     """
-    if query_only:
-        uri = f"file:{quote(os.path.abspath(path))}?mode=ro"
+    if query_only or not create:
+        mode = "ro" if query_only else "rw"
+        uri = f"file:{quote(os.path.abspath(path))}?mode={mode}"
         conn = sqlite3.connect(uri, timeout=BUSY_TIMEOUT_S, isolation_level=None, uri=True)
     else:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
@@ -42,6 +54,37 @@ def init_db(path: str) -> None:
         schema = handle.read()
     conn = connect(path)
     try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.executescript(schema)
+        add_missing_columns(conn, schema)
+    finally:
+        conn.close()
+
+
+def upgrade_db(path: str) -> None:
+    """The scraper's start: the same idempotent upgrade as init_db (new tables, indexes
+    and columns of schema.sql, WAL), on an existing leaderboard database only.
+
+    Why the scraper still upgrades: install.sh runs `init-db` on every install and
+    upgrade, but a checkout updated by hand (git pull; the timer fires before anyone
+    runs init-db) would otherwise fail every scrape on a missing column. Upgrades only
+    add, so running them here is safe; creating a database is not (an empty one would
+    report "ok"), so a missing file, or one without the schema (an empty file, a
+    foreign database), raises DatabaseMissing and nothing is made.
+    """
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        raise DatabaseMissing(MISSING_ADVICE) from None
+    with open(SCHEMA_PATH, encoding="utf-8") as handle:
+        schema = handle.read()
+    conn = connect(path, create=False)
+    try:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'scrape_runs'"
+        ).fetchone()
+        if found is None:
+            raise DatabaseMissing(MISSING_ADVICE + " (the file has no leaderboard schema)")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.executescript(schema)
         add_missing_columns(conn, schema)

@@ -1,11 +1,14 @@
-"""The file family beside the database: the data-version file and the scrape lock.
+"""The file family beside the database: the data-version file, the scrape lock and the
+runs' status file.
 
 The data version is the identity (inode, mtime, size) of `<database>.version`, which the
 scraper replaces atomically after each commit; reading it is one stat(), so the cached
 hot path runs no SQL. Every reader asks data_version() here.
 """
 
+import contextlib
 import fcntl
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -64,3 +67,90 @@ def scrape_lock(database: str, wait: float) -> Iterator[bool]:
             yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- the runtime status file ------------------------------------------------------------
+# One JSON line, rewritten atomically by every scrape (ok, partial, failed, skipped):
+#   {"status", "at", "message", "since", "recorded"}
+# `message` is the public phrase (no path, no exception text: /api/health shows it);
+# `recorded` says whether scrape_runs has the run too; `since` is when the current
+# streak of unrecorded failures began. A failure the database could not take (disk full,
+# read-only, missing, corrupt) is visible through this file at once.
+STATUS_SUFFIX = ".last-run.json"
+# Far more than one line needs; a bigger file is not ours and is ignored.
+MAX_STATUS_BYTES = 4096
+
+
+def status_path(database: str, configured: str = "") -> str:
+    """The status file: STATUS_FILE when set, else beside the database."""
+    return configured or database + STATUS_SUFFIX
+
+
+def read_status(path: str) -> dict | None:
+    """The last run's status line, or None when there is none or it is not one."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_STATUS_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_STATUS_BYTES:
+        return None
+    try:
+        status = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(status, dict) or not all(
+        isinstance(status.get(key), str) for key in ("status", "at", "message")
+    ):
+        return None
+    return status
+
+
+def write_status(path: str, *, status: str, at: str, message: str, recorded: bool) -> None:
+    """Replace the status file atomically (tmp + os.replace); raises OSError."""
+    since = at
+    before = unrecorded_failure(read_status(path), None)
+    if status == "failed" and not recorded and before is not None:
+        since = str(before.get("since") or before["at"])
+    line = json.dumps(
+        {"status": status, "at": at, "message": message, "since": since, "recorded": recorded}
+    )
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".last-run-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(line + "\n")
+        # Readable by the web service (the same user in the deploy; others in dev).
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def unrecorded_failure(status: dict | None, last_recorded_at: str | None) -> dict | None:
+    """The status line when it is a failure the database does not know of: failed, not
+    recorded, and not older than the newest run in scrape_runs (`last_recorded_at`, its
+    finished_at or started_at; None when there is none). Else None."""
+    if status is None or status["status"] != "failed" or status.get("recorded", False):
+        return None
+    failed_at = clock.parse_utc(status["at"])
+    if failed_at is None:
+        return None
+    recorded = clock.parse_utc(last_recorded_at)
+    # Strictly older only: times are to the second, and a failure written in the same
+    # second as the newest recorded run still came after it (the file is written last).
+    if recorded is not None and failed_at < recorded:
+        return None
+    return status
+
+
+def version_run(database: str) -> int | None:
+    """The run id the version file names (what bump_data_version wrote), or None."""
+    try:
+        with open(version_path(database), encoding="utf-8") as handle:
+            text = handle.read(64).strip()
+    except OSError:
+        return None
+    return int(text) if text.isascii() and text.isdigit() else None

@@ -41,6 +41,11 @@ class RunOutcome:
     errors: list[str] = field(default_factory=list)
     # True once the outcome is in scrape_runs (a failed run that still moved the offset).
     recorded: bool = False
+    # The public phrase when `message` is not one (it names a path or SQLite's words:
+    # a failure that only reaches the log, the exit status and the status file).
+    public: str | None = None
+    # The finished_at of its scrape_runs row (the status file's time, so the two agree).
+    finished_at: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -150,16 +155,46 @@ def run_scrape(
     """
     if not isinstance(settings, Settings):
         settings = Settings.from_mapping(settings)
+    outcome = _run_scrape(settings, source or settings.source, fetch_all, progress)
+    write_status(settings, outcome)
+    return outcome
+
+
+def write_status(settings: Settings, outcome: RunOutcome) -> None:
+    """The outcome's line in the runtime status file; a file that cannot be written is
+    logged, and the outcome stands (the exit status still tells)."""
+    path = db_files.status_path(settings.database, settings.status_file)
+    try:
+        db_files.write_status(
+            path,
+            status=outcome.status,
+            at=outcome.finished_at or _now(),
+            message=outcome.public or outcome.message,
+            recorded=outcome.recorded,
+        )
+    except OSError as exc:
+        log.error("could not write the status file %s: %s", path, exc)
+
+
+def _run_scrape(
+    settings: Settings, source: str, fetch_all: bool, progress: Progress | None
+) -> RunOutcome:
     database = settings.database
     started_at = _now()
-    source = source or settings.source
     try:
-        connection.init_db(database)
+        # Never creates the database (SPEC §3); upgrades an existing one (see upgrade_db).
+        connection.upgrade_db(database)
+    except connection.DatabaseMissing as exc:
+        message = f"{exc} ({database})"
+        log.error("%s", message)
+        return RunOutcome("failed", message, source=source, public=str(exc))
     except (OSError, sqlite3.Error) as exc:
         message = describe_storage_error(exc, database, public=False)
         log.error("%s", message)
-        # The database cannot take a record: the log and the exit status tell.
-        return RunOutcome("failed", message, source=source)
+        # The database cannot take a record: the log, the exit status and the status
+        # file tell.
+        public = describe_storage_error(exc, database, public=True)
+        return RunOutcome("failed", message, source=source, public=public)
     if source not in SOURCES:
         outcome = RunOutcome("failed", f"unknown source {source!r}: use one of {SOURCES}")
         _record_alone(database, started_at, outcome)
@@ -235,7 +270,7 @@ def describe_storage_error(exc: BaseException, database: str, *, public: bool) -
 
 
 def _locked_run(run: ScrapeRun) -> RunOutcome:
-    conn = connection.connect(run.database)
+    conn = connection.connect(run.database, create=False)
     fetcher = Fetcher(run.settings)
     try:
         offset = int(run_log.get_meta(conn, "batch_offset") or 0)
@@ -324,16 +359,56 @@ def _store(
             derive=announcer,
         ),
     )
-    db_files.bump_data_version(run.database, run_id)
+    problem = None
+    try:
+        db_files.bump_data_version(run.database, run_id)
+    except OSError as exc:
+        path = db_files.version_path(run.database)
+        log.error("could not write the data version %s: %s", path, exc)
+        problem = "the new data version could not be written"
+    # Read it back through a connection of its own while this one is still open (closing
+    # the last connection checkpoints, which would hide a WAL removed under the run).
+    problem = problem or stored_truth(run.database, run_id)
+    if problem is not None:
+        log.error(
+            "the scrape's write did not stick: %s (run %s, %s)", problem, run_id, run.database
+        )
+        return RunOutcome(
+            "failed",
+            f"the scrape's write did not stick: {problem}; details in the scraper's log",
+            result.source,
+            errors=[*result.errors, problem],
+        )
+    outcome.recorded = True
+    outcome.finished_at = run_row["finished_at"]
     for event in announcer.announced:
         log.info("event %s: %s", event.kind, event.summary)
     return outcome
 
 
+def stored_truth(database: str, run_id: int) -> str | None:
+    """Why what run `run_id` committed is not there (SPEC §3), or None when it is: its
+    scrape_runs row, read by a new connection, and the data version naming the run."""
+    try:
+        check = connection.connect(database, create=False)
+        try:
+            row = check.execute("SELECT id FROM scrape_runs WHERE id = ?", (run_id,)).fetchone()
+        finally:
+            check.close()
+    except sqlite3.Error as exc:
+        return f"the database cannot be read back ({type(exc).__name__})"
+    if row is None:
+        return "its scrape_runs row is missing after the commit"
+    if db_files.version_run(database) != run_id:
+        return "the data version does not name this run"
+    return None
+
+
 def _run_row(started_at: str, outcome: RunOutcome) -> dict[str, Any]:
+    outcome.finished_at = _now()
     return {
         "started_at": started_at,
-        "finished_at": _now(),
+        "finished_at": outcome.finished_at,
         "source": outcome.source,
         "status": outcome.status,
         "models_updated": outcome.models_updated,
@@ -343,13 +418,16 @@ def _run_row(started_at: str, outcome: RunOutcome) -> dict[str, Any]:
 
 
 def _record_alone(database: str, started_at: str, outcome: RunOutcome) -> None:
-    """Log a run that stored nothing (failed or skipped) in its own tiny transaction.
+    """Log a run that stored nothing (failed or skipped) in its own tiny transaction,
+    and mark the outcome recorded.
 
     When even that cannot be written (disk full, read-only file), the failure is logged
-    and the outcome stands: the record is lost, the exit status still says "failed".
+    and the outcome stands: the record is lost, the exit status still says "failed" and
+    the status file (write_status) carries the storage's public phrase to /api/health
+    (what an operator must fix first; the run's own reason is in the log).
     """
     try:
-        conn = connection.connect(database)
+        conn = connection.connect(database, create=False)
         try:
             run_log.record_run(conn, _run_row(started_at, outcome))
         finally:
@@ -357,6 +435,9 @@ def _record_alone(database: str, started_at: str, outcome: RunOutcome) -> None:
     except (sqlite3.Error, OSError) as exc:
         reason = describe_storage_error(exc, database, public=False)
         log.error("could not record the run in scrape_runs: %s", reason)
+        outcome.public = describe_storage_error(exc, database, public=True)
+        return
+    outcome.recorded = True
 
 
 def _now() -> str:

@@ -34,6 +34,9 @@ SORT_LABELS = {
     "context": "Context length",
     "name": "Name",
 }
+# `?tokens=` as its exact spelling: a lookup, never int() on request input ("²" passes
+# isdigit() and fails int(); a 4,301-digit number fails int() too).
+TOKEN_VALUES = {str(n): n for n in table.TOKEN_CHOICES}
 # The board follows the speed rank (SPEC §5); the API's default stays latest TPS.
 BOARD_SORT = "rank"
 
@@ -49,9 +52,7 @@ def board_args() -> dict:
         "sort": sort if sort in SORTS else BOARD_SORT,
         "order": order if order in ORDERS else None,
         "view": args.get("view") if args.get("view") in VIEWS else "cards",
-        "tokens": int(tokens)
-        if tokens.isdigit() and int(tokens) in table.TOKEN_CHOICES
-        else table.DEFAULT_TOKENS,
+        "tokens": TOKEN_VALUES.get(tokens, table.DEFAULT_TOKENS),
         "q": args.get("q", "").strip()[:MAX_QUERY],
     }
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from app import clock
+from app.db import files as db_files
 from app.db import flaskdb
 from app.db import runs as run_log
 from app.web import formatting
@@ -40,7 +41,7 @@ def freshness(conn: sqlite3.Connection, now: datetime) -> dict:
         "stale": state == "stale",
         "as_of": good["finished_at"] if good else None,
         "ago": age_text,
-        "failure": _failure(last, good),
+        "failure": _unrecorded_failure(last) or _failure(last, good),
         "holds_for": holds_for,
         "stale_after": round(2 * interval),
     }
@@ -50,10 +51,26 @@ def _failure(last: dict | None, good: dict | None) -> dict | None:
     """The newest attempt when it failed after (or without) the last good one."""
     if last is None or last["status"] != "failed" or (good and good["id"] == last["id"]):
         return None
-    reason = " ".join(str(last.get("message") or "no reason recorded").split())
+    return _shown(last.get("finished_at") or last.get("started_at"), last.get("message"))
+
+
+def _unrecorded_failure(last: dict | None) -> dict | None:
+    """The scraper's newest failure when the database could not record it (the runtime
+    status file, newer than the newest recorded run): shown at once, not after 20 min."""
+    config = current_app.config
+    status = db_files.read_status(db_files.status_path(config["DATABASE"], config["STATUS_FILE"]))
+    recorded_at = (last.get("finished_at") or last.get("started_at")) if last else None
+    failure = db_files.unrecorded_failure(status, recorded_at)
+    if failure is None:
+        return None
+    return _shown(failure["at"], failure["message"])
+
+
+def _shown(at: str | None, message: object) -> dict:
+    reason = " ".join(str(message or "no reason recorded").split())
     if len(reason) > MAX_REASON:
         reason = reason[: MAX_REASON - 1].rstrip() + "…"
-    return {"at": last.get("finished_at") or last.get("started_at"), "why": reason}
+    return {"at": at, "why": reason}
 
 
 def site_freshness() -> dict | None:

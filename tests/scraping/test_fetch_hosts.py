@@ -26,7 +26,7 @@ from app.scraping.sources import SourceError
 from app.scraping.sources.http import MAX_REDIRECTS, Fetcher
 from app.settings import Settings
 from tests.clocks import WarpClock
-from tests.upstream import Dataset, UpstreamApp, serve
+from tests.standin import Dataset, UpstreamApp, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRAPE_UNIT = ROOT / "deploy/systemd/chutes-leaderboard-scrape.service"

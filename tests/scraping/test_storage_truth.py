@@ -29,7 +29,7 @@ from app.db import files as db_files
 from app.scraping import run as scrape_run
 from app.scraping.run import RunOutcome, run_scrape
 from tests.seed import seed, simple_model
-from tests.upstream import Dataset, UpstreamApp, serve
+from tests.standin import Dataset, UpstreamApp, serve
 
 TODAY = datetime.now(UTC).date()
 FAST = {"REQUEST_DELAY": 0, "HTTP_RETRIES": 0, "HTTP_BACKOFF": 0, "LOCK_WAIT": 0.3}

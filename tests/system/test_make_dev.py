@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.db import connection
 from tests.conftest import new_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +52,7 @@ def test_make_dev_offline_says_why_in_one_line_and_goes_on(tmp_path) -> None:
 
 def test_scrape_verbose_shows_the_retries(tmp_path) -> None:
     closed = "http://127.0.0.1:9"
+    connection.init_db(str(tmp_path / "dev.sqlite3"))  # make dev's init-db step
     env = {
         **os.environ,
         "LEADERBOARD_DATABASE": str(tmp_path / "dev.sqlite3"),

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from app.db import connection
 from tests.demo import spawned_upstream
 from tests.deploy_helpers import DEPLOY, ROOT
 
@@ -53,6 +54,8 @@ def test_scraper_makes_no_call_its_unit_denies(tmp_path) -> None:
     # only when geteuid() is 0, which the unit's user never is. In a user namespace
     # (like the unit's PrivateUsers=) root's euid reads as 65534.
     work = tmp_path
+    # The scraper never creates the database: install.sh runs init-db first, as here.
+    connection.init_db(str(work / "db.sqlite3"))
     as_user = ["unshare", "--user"] if os.geteuid() == 0 else []
     trace = work / "trace"
     with spawned_upstream(["--shift-to-today"], tmp_path / "upstream.log") as url:

@@ -9,6 +9,17 @@ from collections.abc import Iterable
 # A model's ranked day is the newest day with TPS and enough requests within this many
 # UTC days ending today; an older one no longer ranks.
 RANK_WINDOW_DAYS = 7
+# Why a model has no ranked day (SPEC §5), as the API's `unranked_reason` names it.
+UNRANKED_NO_SPEED = "no_speed_data"  # no day with speed data in the rank window
+UNRANKED_TOO_LITTLE_TRAFFIC = "too_little_traffic"  # speed only on days below MIN_REQUESTS
+UNRANKED_BUSY_WITHOUT_SPEED = "no_speed_on_busy_days"  # busy days, no speed reported
+UNRANKED_NOT_LISTED = "not_listed"  # left the catalogue: no rank fields at all
+UNRANKED_REASONS = (
+    UNRANKED_NO_SPEED,
+    UNRANKED_TOO_LITTLE_TRAFFIC,
+    UNRANKED_BUSY_WITHOUT_SPEED,
+    UNRANKED_NOT_LISTED,
+)
 # Seconds for an answer of this many tokens: the API's e2e_1k_s.
 E2E_TOKENS = 1000
 # "Often rate-limited": at least this share of the last 24 h's requests refused. Crossing
@@ -39,6 +50,13 @@ def percent(share: float) -> int:
 
 def often_rate_limited(rate_limited_24h: float | None) -> bool:
     return rate_limited_24h is not None and rate_limited_24h >= OFTEN_RATE_LIMITED_SHARE
+
+
+def low_sample(latest_tps: float | None, latest_requests: int | None, min_requests: int) -> bool:
+    """The one meaning of "low sample" (SPEC §5): the latest day with speed data (the
+    `latest_*` figures) has fewer than MIN_REQUESTS requests. A ranked day has enough by
+    definition, so it is never low sample."""
+    return latest_tps is not None and (latest_requests or 0) < min_requests
 
 
 def weighted_mean(pairs: Iterable[tuple[float | None, int | None]]) -> float | None:

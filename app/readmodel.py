@@ -2,10 +2,12 @@
 compare and the badge.
 
 "As shown" is the stored figures plus what depends on the day they are read (SPEC §5):
-the speed rank, low_sample, partial_day, often_rate_limited and e2e_1k_s, computed by
-app.ranking over the active catalogue. A model that left the catalogue keeps its page
-and its API object, with its flags and no rank. Events are shown the same way everywhere:
-the feed, /api/events and the model pages.
+every rank field (rank, rank_tps, rank_ttft, rank_requests, rank_date, e2e_1k_s) and
+the unranked reason, computed together from the stored daily history of the rank window
+ending today (one read for all active models), plus low_sample, partial_day and
+often_rate_limited, by app.ranking over the active catalogue. A model that left the
+catalogue keeps its page and its API object, with its flags and no rank fields at all.
+Events are shown the same way everywhere: the feed, /api/events and the model pages.
 """
 
 import sqlite3
@@ -13,7 +15,7 @@ import sqlite3
 from app.clock import parse_utc, today_utc
 from app.db import events as event_store
 from app.db import models as model_store
-from app.ranking import DEFAULT_SORT, rank_models
+from app.ranking import DEFAULT_SORT, rank_models, rank_window_start
 
 # The keys of an event as the API, the feed and the model page show it.
 EVENT_FIELDS = ("id", "kind", "chute_id", "name", "at", "summary", "detail")
@@ -28,12 +30,14 @@ def models_as_shown(
     today: str | None = None,
 ) -> list[dict]:
     """Every active model, ranked and flagged, in `sort` order (unfiltered)."""
+    today = today or today_utc()
     return rank_models(
         model_store.list_models(conn),
         min_requests=min_requests,
+        history=model_store.days_between(conn, rank_window_start(today), today),
         sort=sort,
         order=order,
-        today=today or today_utc(),
+        today=today,
     )
 
 
@@ -59,7 +63,10 @@ def model_as_shown(
     stored = model_store.get_model(conn, chute_id)
     if stored is None:
         return None
-    return {**rank_models([stored], min_requests=min_requests, today=today)[0], "rank": None}
+    # Not among the active models: it left the catalogue, so it has no rank fields at
+    # all (app.ranking.standing: not listed).
+    shown_alone = rank_models([stored], min_requests=min_requests, history={}, today=today)
+    return {**shown_alone[0], "rank": None}
 
 
 def event_object(event: dict) -> dict:

@@ -9,8 +9,14 @@ from app.methodology import (
     EVENT_KINDS,
     FIRST_SCRAPE,
     OFTEN_RATE_LIMITED_SHARE,
+    RANK_WINDOW_DAYS,
     SPEED_CHANGE_THRESHOLD,
     SPEED_CHANGE_WINDOW_DAYS,
+    UNRANKED_BUSY_WITHOUT_SPEED,
+    UNRANKED_NO_SPEED,
+    UNRANKED_NOT_LISTED,
+    UNRANKED_REASONS,
+    UNRANKED_TOO_LITTLE_TRAFFIC,
     percent,
 )
 from app.plumbing.converters import MAX_CHUTE_ID_LENGTH
@@ -27,8 +33,11 @@ MODEL_PROPERTIES: dict[str, dict] = {
         "integer",
         minimum=1,
         description=(
-            "Speed rank by rank_tps (1 = fastest, ties by more requests), whatever the"
-            " sort or search; null when unranked (no ranked day: too little traffic)."
+            "Speed rank by rank_tps (1 = fastest, ties by more requests, then name),"
+            " whatever the sort or search; null when unranked (no ranked day: see"
+            " unranked_reason). Like every rank field, computed when read against the"
+            " current UTC day: rank, rank_tps, rank_ttft, rank_requests, rank_date and"
+            " e2e_1k_s are all set or all null."
         ),
     ),
     "chute_id": {"type": "string"},
@@ -44,8 +53,9 @@ MODEL_PROPERTIES: dict[str, dict] = {
     "rank_tps": _nullable(
         "number",
         description=(
-            "Output tokens/s on the ranked day: the newest UTC day within the 7 ending"
-            " today with known TPS and at least MIN_REQUESTS requests."
+            f"Output tokens/s on the ranked day: the newest UTC day within the"
+            f" {RANK_WINDOW_DAYS} ending today (UTC, when read) with known TPS and at least"
+            " MIN_REQUESTS requests; null when unranked or no longer listed."
         ),
     ),
     "rank_ttft": _nullable("number", description="Time to first token (s) on the ranked day."),
@@ -57,7 +67,27 @@ MODEL_PROPERTIES: dict[str, dict] = {
             "Seconds for a 1,000-token answer on the ranked day: rank_ttft + 1000 / rank_tps."
         ),
     ),
-    "low_sample": {"type": "boolean", "description": "Latest day had too few requests."},
+    "unranked_reason": _nullable(
+        "string",
+        enum=[*UNRANKED_REASONS, None],
+        description=(
+            "Why rank is null (null when ranked): "
+            f"{UNRANKED_NO_SPEED}: no day with speed data in the {RANK_WINDOW_DAYS} UTC days"
+            f" ending today; {UNRANKED_TOO_LITTLE_TRAFFIC}: speed data only on days with"
+            f" fewer than MIN_REQUESTS requests; {UNRANKED_BUSY_WITHOUT_SPEED}: days with"
+            " enough requests but chutes.ai reported no speed for them;"
+            f" {UNRANKED_NOT_LISTED}: no longer in the catalogue (no rank fields at all)."
+        ),
+    ),
+    "low_sample": {
+        "type": "boolean",
+        "description": (
+            "The latest_* figures rest on a thin day: latest_date (the newest day with"
+            " TPS) had fewer than MIN_REQUESTS requests. About latest_* only: the ranked"
+            " day (rank_*) has at least MIN_REQUESTS requests by definition. False when"
+            " there is no TPS data."
+        ),
+    },
     "partial_day": {"type": "boolean", "description": "latest_date is today (UTC)."},
     "price_input": _nullable("number", description="USD per 1M prompt tokens."),
     "price_output": _nullable("number", description="USD per 1M completion tokens."),

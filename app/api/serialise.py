@@ -25,6 +25,7 @@ MODEL_FIELDS = (
     "rank_requests",
     "rank_date",
     "e2e_1k_s",
+    "unranked_reason",
     "low_sample",
     "partial_day",
     "price_input",

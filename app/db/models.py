@@ -6,9 +6,11 @@ from collections.abc import Iterable
 
 from app.rows import DailyRow
 
+# models.rank_* (the ranked day as of the last scrape) are not read here: the rank fields
+# are figures of today, computed when read from daily_stats (app.readmodel, SPEC §5).
 MODEL_COLUMNS = (
     "chute_id, name, latest_tps, latest_ttft, latest_requests, avg_7d, avg_30d, peak_tps,"
-    " latest_date, scraped_at, rank_tps, rank_ttft, rank_requests, rank_date,"
+    " latest_date, scraped_at,"
     " price_input, price_output, context_length, engine, quantization, active,"
     " instances, utilization_1h, rate_limited_1h, rate_limited_24h, capacity_at"
 )
@@ -38,6 +40,28 @@ def model_history(conn: sqlite3.Connection, chute_id: str) -> list[dict]:
         (chute_id,),
     )
     return [dict(row) for row in rows]
+
+
+def days_between(
+    conn: sqlite3.Connection, first: str, last: str, chute_ids: Iterable[str] | None = None
+) -> dict[str, list[DailyRow]]:
+    """Daily rows from `first` to `last` (UTC days, both included) per model: of the
+    active models, or of `chute_ids` when given. The rank window of every model is one
+    small read (a row a model a day)."""
+    where = (
+        "chute_id IN (SELECT value FROM json_each(:ids))"
+        if chute_ids is not None
+        else "chute_id IN (SELECT chute_id FROM models WHERE active = 1)"
+    )
+    rows = conn.execute(
+        "SELECT chute_id, date, requests, input_tokens, output_tokens, tps, ttft"
+        f" FROM daily_stats WHERE date >= :first AND date <= :last AND {where}",
+        {"first": first, "last": last, "ids": json.dumps(sorted(set(chute_ids or ())))},
+    )
+    found: dict[str, list[DailyRow]] = {}
+    for row in rows:
+        found.setdefault(row["chute_id"], []).append(DailyRow(**dict(row)))
+    return found
 
 
 def recent_tps(conn: sqlite3.Connection, since: str) -> dict[str, list[tuple[str, float | None]]]:

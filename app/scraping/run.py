@@ -56,19 +56,30 @@ StoredColumns = Callable[[set[str]], set[str]]
 
 
 def drift_message(result: SourceResult, stored_columns: StoredColumns) -> str | None:
-    """Why `result` is upstream drift (SPEC §3), or None: a field no row of the answer
-    carries, while stored history of the same models has it."""
-    if not result.field_gaps:
+    """Why `result` is upstream drift (SPEC §3), or None. Drift is about speed: only an
+    answer in which no row carries TPS, while stored history of the same models has it.
+    A missing TTFT or count is a gap (gap_messages), not drift."""
+    why = result.field_gaps.get("tps")
+    if why is None:
         return None
-    stored = stored_columns({row.chute_id for row in result.rows})
-    reasons = [why for column, why in result.field_gaps.items() if column in stored]
-    if not reasons:
+    if "tps" not in stored_columns({row.chute_id for row in result.rows}):
         return None
     return (
-        f"upstream drift in the {result.source} source: "
-        + "; ".join(reasons)
-        + " (stored history has these figures, so nothing was written)"
+        f"upstream drift in the {result.source} source: {why}"
+        " (stored history has speeds, so nothing was written)"
     )
+
+
+def gap_messages(result: SourceResult) -> list[str]:
+    """The run's errors for a field no row carries beside TPS (SPEC §3): what the
+    answer has is stored, the stored values of the missing field are kept (the daily
+    upsert never replaces a number by NULL), and the run is partial, naming the field."""
+    return [
+        f"{column.upper() if column == 'ttft' else column} missing in the {result.source}"
+        f" source: {why}; stored {column} values kept"
+        for column, why in result.field_gaps.items()
+        if column != "tps"
+    ]
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,7 @@ def collect(
         drift = drift_message(result, stored_columns)
         if drift is not None:
             raise SourceError(drift)
+        result.errors.extend(gap_messages(result))
         return result
 
     settings = run.settings

@@ -8,7 +8,8 @@ from app import clock
 from app.db import flaskdb
 from app.db import models as model_store
 from app.plumbing.pages import Page, page_lifetime, serve_cached
-from app.ranking import ORDERS, SORTS, filter_models, hero_figures, rank_models, sort_models
+from app.ranking import ORDERS, SORTS, filter_models, hero_figures, sort_models
+from app.readmodel import models_as_shown
 from app.web import charts, table
 from app.web.blueprint import bp
 from app.web.freshness import freshness
@@ -76,9 +77,8 @@ def board_context(conn, now: datetime) -> dict:
     today = now.date().isoformat()
     args = board_args()
     min_requests = current_app.config["MIN_REQUESTS"]
-    models = model_store.list_models(conn)
-    ranked = rank_models(
-        models, min_requests=min_requests, sort=args["sort"], order=args["order"], today=today
+    ranked = models_as_shown(
+        conn, min_requests=min_requests, sort=args["sort"], order=args["order"], today=today
     )
     # The rank order's position of every model (unranked ones too): the page's JavaScript
     # sorts on it to restore the speed order exactly as the server has it.
@@ -109,8 +109,8 @@ def board_context(conn, now: datetime) -> dict:
         "no_data": no_data,
         "total": len(ranked),
         "matches": len(matches),
-        "hero": hero_figures(models),
-        "peak_model": peak_model(models),
+        "hero": hero_figures(ranked),
+        "peak_model": peak_model(ranked),
         "args": args,
         "sorts": SORT_LABELS,
         "sort_directions": {key: descending for key, (_, descending) in SORTS.items()},

@@ -16,6 +16,7 @@ from app.web import charts, formatting
 from app.web.blueprint import bp
 from app.web.capacity_view import compare_partner, rate_limited_chart
 from app.web.freshness import freshness
+from app.web.table import unranked_text
 
 
 @bp.get("/models/<chute_id:chute_id>")
@@ -70,6 +71,7 @@ def render_model(chute_id: str) -> Page:
         "model.html",
         model=found,
         rank=found["rank"],
+        unranked_text=unranked_text(found, min_requests),
         ranked_count=sum(1 for m in ranked if m["rank"]),
         low_sample=found["low_sample"],
         partial_day=found["partial_day"],

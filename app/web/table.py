@@ -7,7 +7,14 @@ the JavaScript sorts on the raw values each row carries (`sort_values`).
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.methodology import response_seconds
+from app.methodology import (
+    RANK_WINDOW_DAYS,
+    UNRANKED_BUSY_WITHOUT_SPEED,
+    UNRANKED_NO_SPEED,
+    UNRANKED_NOT_LISTED,
+    UNRANKED_TOO_LITTLE_TRAFFIC,
+    response_seconds,
+)
 from app.ranking import SORTS
 from app.web import formatting
 
@@ -79,7 +86,12 @@ def seven_day_bands(series: dict[str, list], first_day: str) -> dict[str, tuple[
 def board_row(model: dict, *, sort: str, tokens: int, today: str, min_requests: int) -> dict:
     """The model (a copy from rank_models, updated in place: a 300-model page should not
     copy every row twice) plus what the board shows: the ranked day's figures when it has
-    one, else its latest day's with the reason it is unranked."""
+    one, else its latest day's with the reason it is unranked.
+
+    `low_sample` stays the model's (SPEC §5: about the latest_* figures); the card and
+    the table flag it where they show those figures (`low_sample_shown`): a ranked row
+    shows its ranked day, never low sample by definition, unless the card's big number
+    is the latest day's TPS."""
     ranked = model.get("rank") is not None
     tps = model.get("rank_tps") if ranked else model.get("latest_tps")
     ttft = model.get("rank_ttft") if ranked else model.get("latest_ttft")
@@ -90,14 +102,13 @@ def board_row(model: dict, *, sort: str, tokens: int, today: str, min_requests: 
         "shown_tps": tps,
         "shown_ttft": ttft,
         "shown_requests": requests,
-        # About the figures shown: a ranked day has enough requests by definition, so a
-        # thin partial today behind it is no reason to flag the card.
-        "low_sample": tps is not None and (requests or 0) < min_requests,
+        "low_sample_shown": bool(model.get("low_sample"))
+        and (not ranked or BIG_NUMBER[sort][0].startswith("latest_")),
         "shown_date": day,
         "today": day == today,
         "trend": formatting.trend(tps, model.get("avg_7d")),
         "response": response_seconds(ttft, tps, tokens),
-        "unranked_reason": None if ranked else _unranked_reason(model, min_requests),
+        "unranked_text": None if ranked else sentence(unranked_text(model, min_requests)),
     }
     # Only figures the row has (a missing one sorts last); the name sorts on data-name.
     row["sort_values"] = {
@@ -114,15 +125,39 @@ def board_row(model: dict, *, sort: str, tokens: int, today: str, min_requests: 
     return row
 
 
-def _unranked_reason(model: dict, min_requests: int) -> str:
-    if model.get("latest_tps") is None:
-        return "no speed data yet"
-    requests = formatting.count(model.get("latest_requests") or 0)
-    return (
-        f"too little traffic to rank: {requests} requests on "
-        f"{formatting.short_day(model.get('latest_date'))}, fewer than {min_requests:,}"
-        " on every day of the last 7"
-    )
+def unranked_text(model: dict, min_requests: int) -> str | None:
+    """Why a model shown by app.readmodel is unranked, in words (SPEC §5's reasons), for
+    the board and the model page alike; None for a ranked model. Lower case: a phrase
+    ("Not ranked: …" on the model page; sentence() for the card)."""
+    reason = model.get("unranked_reason")
+    day = formatting.short_day(model.get("unranked_day"))
+    requests = formatting.count(model.get("unranked_requests") or 0)
+    if reason == UNRANKED_NOT_LISTED:
+        return "no longer listed on chutes.ai"
+    if reason == UNRANKED_BUSY_WITHOUT_SPEED:
+        return (
+            f"chutes.ai reported no speed for its busy days ({requests} requests on {day},"
+            f" the busiest of the last {RANK_WINDOW_DAYS})"
+        )
+    if reason == UNRANKED_TOO_LITTLE_TRAFFIC:
+        return (
+            f"too little traffic to rank: {requests} requests on {day}, its busiest day with"
+            f" speed data in the last {RANK_WINDOW_DAYS}, fewer than {min_requests:,}"
+        )
+    if reason == UNRANKED_NO_SPEED:
+        if model.get("latest_date") is None:
+            return "no speed data yet"
+        return (
+            f"no speed data in the last {RANK_WINDOW_DAYS} days (last on"
+            f" {formatting.short_day(model.get('latest_date'))})"
+        )
+    return None
+
+
+def sentence(text: str | None) -> str | None:
+    """A phrase as a sentence: its first letter capitalised, the rest as written (Jinja's
+    `capitalize` lower-cases the rest: "sep 30")."""
+    return text[:1].upper() + text[1:] if text else text
 
 
 def _raw(value: object) -> str:

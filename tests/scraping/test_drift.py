@@ -69,9 +69,10 @@ def stored_speeds(db_path: str) -> tuple[int, int]:
         (renamed, "average_tps", "missing from all"),
         (lambda r: {**r, "average_tps": str(r["average_tps"])}, "average_tps", "as text"),
         (lambda r: {**r, "average_tps": 0}, "average_tps", "0 or null"),
-        (lambda r: {**r, "total_requests": str(r["total_requests"])}, "total_requests", "text"),
+        # Counts as text beside speeds is no longer drift (SPEC §3: drift is about speed):
+        # tests/scraping/test_ttft_outage.py holds that run partial instead.
     ],
-    ids=["renamed", "strings", "all-zero", "requests-as-strings"],
+    ids=["renamed", "strings", "all-zero"],
 )
 @pytest.mark.parametrize("source", ["api", "html"])
 def test_a_drifted_answer_fails_naming_the_field_and_writes_nothing(

@@ -3,8 +3,10 @@
 A stats answer whose rows all lack usable speeds (a field renamed, numbers sent as text,
 every `average_tps` 0) parses into rows of "no data". Stored as news, it would erase
 every model's figures; SPEC §3 calls it drift instead: the run fails naming the field.
-This module only describes the gaps; whether stored history makes a gap drift is the
-run's decision (app.scraping.run), since only it reads the database.
+Drift is about speed: a gap in TTFT or in the counts beside usable TPS stores what the
+answer has and makes the run partial. This module only describes the gaps; what a gap
+makes of the run is the run's decision (app.scraping.run), since only it reads the
+database.
 """
 
 from collections.abc import Iterable, Mapping

@@ -6,8 +6,13 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 
-from app.methodology import RANK_WINDOW_DAYS, weighted_mean
+from app.methodology import weighted_mean
+from app.ranking import ranked_day
 from app.rows import NO_FIGURES, DailyRow, Figures
+
+# The ranked day is defined once, in app.ranking (the read model computes the rank fields
+# of today from stored history with it). The scraper still stores the ranked day of its
+# run in models.rank_*: only the `model_removed` event reads them back ("last ranked at").
 
 
 def weighted_mean_tps(rows: Iterable[DailyRow]) -> float | None:
@@ -18,22 +23,6 @@ def weighted_mean_tps(rows: Iterable[DailyRow]) -> float | None:
 def _window(rows: list[DailyRow], end: str, days: int) -> list[DailyRow]:
     start = (date.fromisoformat(end) - timedelta(days=days - 1)).isoformat()
     return [row for row in rows if start <= row.date <= end]
-
-
-def ranked_day(rows: Iterable[DailyRow], today: str, min_requests: int) -> DailyRow | None:
-    """The newest day within the RANK_WINDOW_DAYS ending `today` with known TPS and at
-    least `min_requests` requests: an early partial day with 30 requests never decides the
-    order, yesterday's full day does until today has enough."""
-    start = (date.fromisoformat(today) - timedelta(days=RANK_WINDOW_DAYS - 1)).isoformat()
-    eligible = [
-        row
-        for row in rows
-        if row.tps is not None
-        and (row.requests or 0) >= min_requests
-        and start <= row.date
-        and row.date <= today
-    ]
-    return max(eligible, key=lambda row: row.date) if eligible else None
 
 
 def model_figures(rows: Iterable[DailyRow], min_requests: int, today: str) -> Figures:

@@ -18,7 +18,7 @@ import pytest
 from app import clock, create_app
 from app.scraping.run import run_scrape
 from tests.clocks import ManualClock
-from tests.upstream import Dataset, UpstreamApp, make_row, serve
+from tests.standin import Dataset, UpstreamApp, make_row, serve
 
 D = date(2026, 9, 30)
 FAST = {"REQUEST_DELAY": 0, "HTTP_RETRIES": 0, "HTTP_BACKOFF": 0, "LOCK_WAIT": 0.3}

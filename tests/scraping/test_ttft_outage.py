@@ -17,7 +17,7 @@ import pytest
 from app import create_app
 from app.scraping.run import RunOutcome, run_scrape
 from tests.dbstate import scrape_runs, snapshot
-from tests.upstream import Dataset, UpstreamApp, serve
+from tests.standin import Dataset, UpstreamApp, serve
 
 TODAY = datetime.now(UTC).date()
 FAST = {"REQUEST_DELAY": 0, "HTTP_RETRIES": 0, "HTTP_BACKOFF": 0, "LOCK_WAIT": 0.3}

@@ -270,6 +270,7 @@ def test_scraper_makes_no_call_its_unit_denies(tmp_path) -> None:
             "LEADERBOARD_WEB_URL": url,
             "LEADERBOARD_REQUEST_DELAY": "0",
         }
+        connection.init_db(env["LEADERBOARD_DATABASE"])  # the scraper never creates it
         for source in ("api", "html"):
             proc = subprocess.run(
                 [

@@ -125,11 +125,11 @@ def test_make_dev_offline_says_why_in_one_line_and_goes_on(tmp_path) -> None:
     assert elapsed < 10, elapsed
 
 
-def test_scrape_verbose_shows_the_retries(tmp_path) -> None:
+def test_scrape_verbose_shows_the_retries(db_path) -> None:
     closed = "http://127.0.0.1:9"
     env = {
         **os.environ,
-        "LEADERBOARD_DATABASE": str(tmp_path / "dev.sqlite3"),
+        "LEADERBOARD_DATABASE": db_path,  # initialised: the scraper never creates it
         "LEADERBOARD_LLM_URL": closed,
         "LEADERBOARD_SOURCE": "api",
         "LEADERBOARD_HTTP_RETRIES": "1",

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from app import create_app
+from app.db import connection
 from app.plumbing import hotpath
 from app.scraping.run import run_scrape
 from app.scraping.sources.api import parse_stats
@@ -185,6 +186,7 @@ def bench_scrape(work: Path, runs: int) -> tuple[list[Row], list[Row]]:
     """CPU rows and memory rows of scrape runs against a 300-model stand-in."""
     with procs.upstream(300, work / "upstream-300.log") as url:
         database = work / "scrape.sqlite3"
+        connection.init_db(str(database))  # the scraper never creates it (SPEC §3)
         env = scrape_env(url, database)
         first = run_scrape_py(env, "--source", "api")
         log(f"scrape.py --source api (empty DB): {first.cpu_s:.2f} s CPU, rc {first.returncode}")
@@ -266,6 +268,7 @@ def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[in
 def seed_database(work: Path) -> Path:
     """60 models x 31 days through the real scraper (scrape.py against the stand-in)."""
     database = work / "site.sqlite3"
+    connection.init_db(str(database))  # the scraper never creates it (SPEC §3)
     with procs.upstream(60, work / "upstream-60.log") as url:
         usage = run_scrape_py(scrape_env(url, database), "--source", "api")
     if usage.returncode != 0:

@@ -104,3 +104,15 @@ CREATE TABLE IF NOT EXISTS events (
 );
 
 CREATE INDEX IF NOT EXISTS events_by_model ON events (chute_id, id);
+
+-- Price history (SPEC §4): USD per 1M tokens, a new row only when a catalogue price differs
+-- from the model's newest row. `since` is the run that first saw it (UTC ISO-8601, the
+-- scraper's clock); a database upgraded to this table starts its history at that run.
+CREATE TABLE IF NOT EXISTS model_prices (
+    chute_id   TEXT NOT NULL,
+    since      TEXT NOT NULL,
+    prompt     REAL,             -- input tokens
+    completion REAL,             -- output tokens
+    cache_read REAL,             -- cached input tokens
+    PRIMARY KEY (chute_id, since)
+) WITHOUT ROWID;

@@ -40,6 +40,8 @@ EVENT_KINDS = (
     "speed_change",
     "rate_limited",
     "rate_limited_cleared",
+    # A catalogue price (prompt, completion or cache-read) differs from its newest row.
+    "price_change",
 )
 
 

@@ -11,10 +11,13 @@ Events are shown the same way everywhere: the feed, /api/events and the model pa
 """
 
 import sqlite3
+from collections.abc import Mapping
 
 from app.clock import parse_utc, today_utc
 from app.db import events as event_store
+from app.db import lineage as lineage_store
 from app.db import models as model_store
+from app.lineage import Lineage, link
 from app.ranking import DEFAULT_SORT, rank_models, rank_window_start
 
 # The keys of an event as the API, the feed and the model page show it.
@@ -80,3 +83,15 @@ def event_object(event: dict) -> dict:
 def events_as_shown(conn: sqlite3.Connection, limit: int, chute_id: str | None = None) -> list:
     """The newest `limit` events (of one model, if given), newest first, as shown."""
     return [event_object(e) for e in event_store.recent_events(conn, limit, chute_id)]
+
+
+def lineage_as_shown(
+    conn: sqlite3.Connection, overrides: Mapping[str, str | None] | None = None
+) -> Lineage:
+    """Who succeeded whom (SPEC §5), from the catalogue rows and the LINEAGE setting."""
+    return link(lineage_store.listed_models(conn), overrides)
+
+
+def with_lineage(models: list[dict], lineage: Lineage) -> list[dict]:
+    """The models with their `predecessors` (chute_ids, oldest first) and `successor`."""
+    return [{**m, **lineage.of(m["chute_id"])} for m in models]

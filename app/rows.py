@@ -18,6 +18,8 @@ class CatalogueEntry:
     context_length: int | None = None
     engine: str | None = None
     quantization: str | None = None
+    # USD per 1M cached input tokens (kept in model_prices only).
+    price_cache_read: float | None = None
 
 
 @dataclass(frozen=True)

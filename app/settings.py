@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Self
 
+from app.lineage import NO_OVERRIDES, LineageOverrides
+
 ENV_PREFIX = "LEADERBOARD_"
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCES = ("auto", "api", "html")
@@ -88,6 +90,9 @@ class Settings:
     user_agent: str = (
         "chutes-tps-leaderboard/1.0 (+https://github.com/chutes-tps-leaderboard/leaderboard)"
     )
+    # Lineage overrides (SPEC §5): a JSON object of old chute_id -> new chute_id, beside
+    # the `-TEE` name rule; a null new one unlinks the old (app/lineage.py).
+    lineage: LineageOverrides = NO_OVERRIDES
 
     @classmethod
     def documented_keys(cls) -> tuple[str, ...]:
@@ -149,6 +154,11 @@ def _from_env(text: str) -> Any:
 
 def _coerce(key: str, value: Any, kind: Any) -> Any:
     """`value` as `kind` (bool, int, float or str), or SettingsError naming the key."""
+    if kind in (LineageOverrides, "LineageOverrides"):
+        try:
+            return LineageOverrides.parse(value)
+        except ValueError as exc:
+            raise SettingsError(f"{key}: {exc}, got {value!r:.200}") from None
     try:
         if kind in (bool, "bool"):
             return _as_bool(value)

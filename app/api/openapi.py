@@ -28,6 +28,45 @@ def _nullable(kind: str, **extra: Any) -> dict:
     return {"type": [kind, "null"], **extra}
 
 
+LINEAGE_RULE = (
+    "chutes.ai moves models to new chutes (Qwen/Qwen3-32B -> Qwen/Qwen3-32B-TEE, a new"
+    " chute_id) whose history starts at zero. A model's predecessor is a model no longer in"
+    " the catalogue whose name equals this one's with a trailing -TEE removed"
+    " (case-insensitive), or one the LINEAGE setting (old chute_id -> new) names. Figures"
+    " stay per chute: the predecessor's history is at /api/models/<its chute_id>."
+)
+LINEAGE_PROPERTIES: dict[str, dict] = {
+    "predecessors": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": (
+            "chute_ids of the chutes this model moved from, oldest first; [] when none. "
+            + LINEAGE_RULE
+            + " In the CSV: space-separated."
+        ),
+    },
+    "successor": _nullable(
+        "string",
+        description="chute_id of the chute this model moved to, or null. " + LINEAGE_RULE,
+    ),
+}
+PRICE_ROW_SCHEMA = {
+    "type": "object",
+    "required": ["since", "prompt", "completion", "cache_read"],
+    "description": (
+        "One row of the price history: the catalogue's prices from `since` (UTC ISO-8601,"
+        " the scrape that first saw them) on, USD per 1M tokens; a new row only when a price"
+        " differs from the newest one (each change is a price_change event). A price"
+        " unknown to that scrape is null in the model's first row and carried over after it."
+    ),
+    "properties": {
+        "since": {"type": "string", "format": "date-time"},
+        "prompt": _nullable("number", minimum=0, description="USD per 1M input tokens."),
+        "completion": _nullable("number", minimum=0, description="USD per 1M output tokens."),
+        "cache_read": _nullable("number", minimum=0, description="USD per 1M cached input tokens."),
+    },
+}
+
 MODEL_PROPERTIES: dict[str, dict] = {
     "rank": _nullable(
         "integer",
@@ -132,6 +171,7 @@ MODEL_PROPERTIES: dict[str, dict] = {
         format="date-time",
         description="UTC ISO-8601 time of the newest autoscaler snapshot (upstream's clock).",
     ),
+    **LINEAGE_PROPERTIES,
 }
 assert tuple(MODEL_PROPERTIES) == MODEL_FIELDS, "keep the documented fields in step"
 
@@ -165,6 +205,9 @@ EVENT_SCHEMA = {
                 f" the {SPEED_CHANGE_WINDOW_DAYS} before (both with at least"
                 f" {SPEED_CHANGE_WINDOW_DAYS} x MIN_REQUESTS requests). rate_limited /"
                 f" rate_limited_cleared: rate_limited_24h crossed {OFTEN_RATE_LIMITED_SHARE}."
+                " price_change: a catalogue price (prompt, completion or cache-read, USD per"
+                " 1M tokens) differs from the model's newest price row, any amount; detail:"
+                " changed (the prices that moved), before, after, since."
             ),
         },
         "chute_id": _nullable("string"),
@@ -401,8 +444,13 @@ def document() -> dict:
                         {"$ref": "#/components/schemas/Model"},
                         {
                             "type": "object",
-                            "required": ["history", "events"],
+                            "required": ["history", "events", "prices"],
                             "properties": {
+                                "prices": {
+                                    "type": "array",
+                                    "description": "The price history, oldest first.",
+                                    "items": PRICE_ROW_SCHEMA,
+                                },
                                 "history": {
                                     "type": "array",
                                     "items": {"$ref": "#/components/schemas/DailyRow"},

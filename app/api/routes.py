@@ -9,17 +9,24 @@ from app import clock
 from app.api.health import health_payload, unavailable_payload
 from app.api.openapi import document
 from app.api.params import ListParams, parse_list_params
-from app.api.serialise import csv_body, history_object, model_object
+from app.api.serialise import csv_body, history_object, model_object, price_object
 from app.db import capacity as db_capacity
 from app.db import connection, flaskdb
 from app.db import files as db_files
 from app.db import models as model_store
+from app.db import prices as price_store
 from app.db import runs as run_log
 from app.plumbing.bodies import Body, cached_body, conditional_response, json_body, make_body
 from app.plumbing.cache import cache, data_version
 from app.plumbing.errors import UNAVAILABLE, log_database_error
 from app.ranking import filter_models
-from app.readmodel import events_as_shown, model_as_shown, models_as_shown
+from app.readmodel import (
+    events_as_shown,
+    lineage_as_shown,
+    model_as_shown,
+    models_as_shown,
+    with_lineage,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -52,6 +59,7 @@ def _table_body(params: ListParams, fmt: str) -> Body:
         order=params.order,
     )
     rows = filter_models(shown, params.q)[: params.limit]
+    rows = with_lineage(rows, lineage_as_shown(conn, current_app.config["LINEAGE"]))
     objects = [model_object(m) for m in rows]
     if fmt == "csv":
         return make_body(csv_body(objects), "text/csv", last_good_finished(conn))
@@ -64,9 +72,12 @@ def _model_body(chute_id: str) -> Body:
     model = model_as_shown(conn, chute_id, min_requests=int(current_app.config["MIN_REQUESTS"]))
     if model is None:
         abort(404, description="No model with this chute_id.")
-    obj = model_object(model)
+    obj = model_object(
+        {**model, **lineage_as_shown(conn, current_app.config["LINEAGE"]).of(chute_id)}
+    )
     obj["history"] = [history_object(row) for row in model_store.model_history(conn, chute_id)]
     obj["events"] = events_as_shown(conn, MODEL_EVENTS, chute_id)
+    obj["prices"] = [price_object(row) for row in price_store.price_history(conn, chute_id)]
     return make_body(json_body(obj), JSON, last_good_finished(conn))
 
 

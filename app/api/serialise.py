@@ -40,6 +40,9 @@ MODEL_FIELDS = (
     "rate_limited_24h",
     "often_rate_limited",
     "capacity_at",
+    # Lineage (SPEC §5): the chutes this model moved from, and the one it moved to.
+    "predecessors",
+    "successor",
 )
 HISTORY_FIELDS = (
     "date",
@@ -74,7 +77,16 @@ def model_object(model: dict) -> dict:
     obj["low_sample"] = bool(obj["low_sample"])
     obj["partial_day"] = bool(obj["partial_day"])
     obj["often_rate_limited"] = bool(obj["often_rate_limited"])
+    obj["predecessors"] = list(model.get("predecessors") or ())
     return obj
+
+
+# A price row of /api/models/<chute_id>'s `prices` (app.prices.PRICE_FIELDS after since).
+PRICE_ROW_FIELDS = ("since", "prompt", "completion", "cache_read")
+
+
+def price_object(row: dict) -> dict:
+    return {field: _finite(row.get(field)) for field in PRICE_ROW_FIELDS}
 
 
 def history_object(row: dict) -> dict:
@@ -91,6 +103,8 @@ def csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list | tuple):  # predecessors: chute_ids, space-separated
+        return " ".join(csv_cell(item) for item in value)
     if isinstance(value, str) and looks_like_formula(value):
         return "'" + value
     return str(value)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.db import capacity as db_capacity
+from app.db import prices as db_prices
 from app.db.connection import transaction
 from app.db.runs import record_run, set_offset
 from app.rows import CatalogueEntry, DailyRow, Figures
@@ -33,11 +34,14 @@ class ScrapeWrite:
 def store_scrape(conn: sqlite3.Connection, scrape: ScrapeWrite) -> int:
     """Write a whole run in one transaction and return its scrape_runs id."""
     now = scrape.run["finished_at"]
+    catalogue = list(scrape.catalogue)
     with transaction(conn):
         ids = []
-        for entry in scrape.catalogue:
+        for entry in catalogue:
             ids.append(entry.chute_id)
             conn.execute(UPSERT_MODEL, {**vars(entry), "now": now})
+        # A price row only when a price changed, dated by this run (SPEC §4).
+        db_prices.record_prices(conn, catalogue, now)
         conn.execute(
             "UPDATE models SET active = 0 WHERE chute_id NOT IN (SELECT value FROM json_each(?))",
             (json.dumps(ids),),

@@ -26,6 +26,7 @@ TITLES = {
     "speed_change": "Speed change: {name}",
     "rate_limited": "Often rate-limited: {name}",
     "rate_limited_cleared": "No longer rate-limited: {name}",
+    "price_change": "Price change: {name}",
 }
 
 

@@ -104,6 +104,7 @@ MARK_LABELS = {
     "model_removed": "removed",
     "rate_limited": "rate-limited",
     "rate_limited_cleared": "cleared",
+    "price_change": "price",
 }
 
 

@@ -8,7 +8,9 @@ import sqlite3
 from datetime import date
 
 from app.db import events as event_store
+from app.db import prices as price_store
 from app.scraping.events.detect import ModelState, NewEvent, detect
+from app.scraping.events.price_change import price_events
 from app.scraping.events.speed_shift import history_needed
 
 
@@ -40,6 +42,8 @@ class Announcer:
         events = detect(
             states, first_scrape=self.first_scrape, today=self.today, min_requests=self.min_requests
         )
+        # This run's price rows are in already (app.db.write): their changes, announced.
+        events += price_events(price_store.changes_since(conn, self.at))
         self.announced = event_store.insert_events(conn, events, self.at)
 
 

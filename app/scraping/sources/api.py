@@ -46,6 +46,7 @@ def parse_catalogue(
             or positive_int(item.get("max_model_len")),
             engine=engine if isinstance(engine, str) else None,
             quantization=quantization if isinstance(quantization, str) else None,
+            price_cache_read=number(pricing.get("input_cache_read")),
         )
     if not entries:
         raise SourceError(f"{url}: the model list is empty, expected at least one model")

@@ -131,9 +131,9 @@ def link(models: Iterable[Listed], overrides: Mapping[str, str | None] | None = 
             step = successor.get(step)
         successor[old] = new
 
-    for old, new in sorted(overrides.items()):
-        if old in by_id and new is not None and new in by_id:
-            add(old, new)
+    for old_id, new_id in sorted(overrides.items()):
+        if old_id in by_id and new_id is not None and new_id in by_id:
+            add(old_id, new_id)
     by_stem: dict[str, list[Listed]] = {}
     for m in models:
         by_stem.setdefault(without_tee(m.name), []).append(m)
@@ -141,17 +141,19 @@ def link(models: Iterable[Listed], overrides: Mapping[str, str | None] | None = 
         (m for m in models if not m.active and m.chute_id not in overrides),
         key=lambda m: (m.first_seen or "", m.chute_id),
     )
-    for old in departed:
-        candidates = [m for m in by_stem.get(old.name.casefold(), []) if m.chute_id != old.chute_id]
-        # A candidate's stem is old's name: old's name is the candidate's minus `-TEE`.
+    for gone in departed:
+        # A candidate's stem is gone's name: gone's name is the candidate's minus `-TEE`.
+        candidates = [
+            m for m in by_stem.get(gone.name.casefold(), []) if m.chute_id != gone.chute_id
+        ]
         candidates.sort(key=lambda m: (not m.active, _desc(m.first_seen), m.chute_id))
         for candidate in candidates:
-            add(old.chute_id, candidate.chute_id)
-            if old.chute_id in successor:
+            add(gone.chute_id, candidate.chute_id)
+            if gone.chute_id in successor:
                 break
     predecessors: dict[str, list[str]] = {}
-    for old in sorted(successor, key=lambda cid: (by_id[cid].first_seen or "", cid)):
-        predecessors.setdefault(successor[old], []).append(old)
+    for old_id in sorted(successor, key=lambda cid: (by_id[cid].first_seen or "", cid)):
+        predecessors.setdefault(successor[old_id], []).append(old_id)
     return Lineage(successor, {new: tuple(olds) for new, olds in predecessors.items()})
 
 

@@ -16,6 +16,7 @@ from app.web import charts, formatting
 from app.web.blueprint import bp
 from app.web.capacity_view import compare_partner, rate_limited_chart
 from app.web.freshness import freshness
+from app.web.lineage_view import model_extras
 from app.web.table import unranked_text
 
 
@@ -85,6 +86,7 @@ def render_model(chute_id: str) -> Page:
         events=events,
         embed=embed_code(chute_id, found["name"]),
         fresh=fresh,
+        **model_extras(conn, found, history, today, current_app.config["LINEAGE"]),
     )
     return html, page_lifetime(fresh, now)
 

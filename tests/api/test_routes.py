@@ -240,6 +240,9 @@ def test_model_detail_with_history_oldest_first(client, seeded):
     detail = get_json(client, "/api/models/mid")
     history = detail.pop("history")
     assert detail.pop("events") == []  # seeded without the scraper: nothing announced
+    assert [list(p) for p in detail.pop("prices")] == [
+        ["since", "prompt", "completion", "cache_read"]
+    ]
     assert detail == ranked["mid"]
     assert [row["date"] for row in history] == sorted(row["date"] for row in history)
     assert len(history) == 2

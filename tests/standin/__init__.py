@@ -41,6 +41,8 @@ from tests.standin.datasets import (
     make_chute,
     make_model_entry,
     make_row,
+    moved_to_new_chute,
+    repriced,
     with_faster_week,
 )
 from tests.standin.encoders import (
@@ -86,11 +88,13 @@ __all__ = [
     "make_model_entry",
     "make_row",
     "make_upstream_app",
+    "moved_to_new_chute",
     "naive_timestamp",
     "render_app_page",
     "render_data_json",
     "render_page",
     "render_stats_page",
+    "repriced",
     "serve",
     "with_faster_week",
 ]

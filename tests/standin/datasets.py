@@ -477,3 +477,64 @@ def _synthetic(n_models: int, days: int, today: date, seed: int) -> Dataset:
             )
     rows.append(make_row(_uid("unknown", seed), "[unknown]", today, 3, 0, 0, 0, 0))
     return Dataset(models=models, chutes=chutes, rows=rows)
+
+
+# --- catalogue moves and price changes (lineage and price history, SPEC §4/§5) ------------
+
+
+def moved_to_new_chute(
+    dataset: Dataset,
+    old_id: str,
+    new_id: str,
+    new_name: str,
+    *,
+    first_day: date,
+    last_day: date,
+    tps_factor: float = 1.0,
+) -> Dataset:
+    """chutes.ai moving a model to a new chute (`Qwen/Qwen3-32B` -> `Qwen/Qwen3-32B-TEE`):
+    the old chute leaves the catalogue (its past rows stay in the stats, as upstream keeps
+    them), the new one is listed under `new_name` with its own rows from `first_day` to
+    `last_day` only (a fresh chute has no history), at `tps_factor` times the old speed."""
+    old_model = next(m for m in dataset.models if m["chute_id"] == old_id)
+    old_chute = dataset.chute(old_id) or {}
+    pricing = old_model["pricing"]
+    model = make_model_entry(
+        new_name, new_id, prompt=pricing["prompt"], completion=pricing["completion"]
+    )
+    chute = make_chute(new_name, new_id, invocation_count=old_chute.get("invocation_count", 0))
+    template = [r for r in dataset.rows if r["chute_id"] == old_id and r["average_tps"]]
+    requests = max((r["total_requests"] for r in template), default=1000)
+    speed = max((r["average_tps"] for r in template), default=50.0) * tps_factor
+    rows = []
+    day = first_day
+    while day <= last_day:
+        rows.append(
+            make_row(new_id, new_name, day, requests, requests * 900, requests * 300, speed, 0.9)
+        )
+        day += timedelta(days=1)
+    return Dataset(
+        models=[model if m["chute_id"] == old_id else m for m in dataset.models],
+        chutes=[chute if c["chute_id"] == old_id else c for c in dataset.chutes],
+        rows=dataset.rows + rows,
+        cord_refs=dataset.cord_refs,
+    )
+
+
+def repriced(dataset: Dataset, chute_id: str, **pricing: float) -> Dataset:
+    """The same data with one model's `/v1/models` prices changed (USD per 1M tokens):
+    `prompt`, `completion` and/or `input_cache_read`, in both its `pricing` and `price`."""
+    price_keys = {"prompt": "input", "completion": "output", "input_cache_read": "input_cache_read"}
+    models = []
+    for model in dataset.models:
+        if model["chute_id"] == chute_id:
+            model = {
+                **model,
+                "pricing": {**model["pricing"], **pricing},
+                "price": dict(model["price"]),
+            }
+            for key, usd in pricing.items():
+                side = price_keys[key]
+                model["price"][side] = {"tao": usd / _TAO_USD, "usd": usd}
+        models.append(model)
+    return Dataset(models, dataset.chutes, dataset.rows, dataset.cord_refs)

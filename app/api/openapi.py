@@ -343,7 +343,10 @@ def document() -> dict:
             "/api/models/{chute_id}": {
                 "get": {
                     "operationId": "getModel",
-                    "summary": "One model with its daily history (oldest day first) and events.",
+                    "summary": (
+                        "One model with its daily history (oldest day first), events and"
+                        " price history (prices, oldest first)."
+                    ),
                     "parameters": [
                         {
                             "name": "chute_id",
@@ -449,7 +452,7 @@ def document() -> dict:
                                 "prices": {
                                     "type": "array",
                                     "description": "The price history, oldest first.",
-                                    "items": PRICE_ROW_SCHEMA,
+                                    "items": {"$ref": "#/components/schemas/PriceRow"},
                                 },
                                 "history": {
                                     "type": "array",
@@ -464,6 +467,7 @@ def document() -> dict:
                         },
                     ]
                 },
+                "PriceRow": PRICE_ROW_SCHEMA,
                 "Event": EVENT_SCHEMA,
                 "Run": RUN_SCHEMA,
                 "Health": {

@@ -170,3 +170,13 @@ def test_a_bad_lineage_setting_is_refused_naming_it(value, monkeypatch, tmp_path
 
     with pytest.raises(SettingsError, match="LINEAGE"):
         Settings.load(environ={"LEADERBOARD_LINEAGE": value})
+
+
+def test_the_api_document_and_the_methodology_describe_lineage(client):
+    spec = client.get("/api/openapi.json").get_json()
+    model = spec["components"]["schemas"]["Model"]
+    assert {"predecessors", "successor"} <= set(model["required"])
+    assert "-TEE" in model["properties"]["predecessors"]["description"]
+    assert "LINEAGE" in model["properties"]["successor"]["description"]
+    methodology = client.get("/methodology").text
+    assert 'id="m-lineage"' in methodology and "-TEE</code> removed" in methodology

@@ -136,3 +136,15 @@ def tables(db_path: str) -> set[str]:
         return {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
     finally:
         conn.close()
+
+
+def test_the_api_document_and_the_methodology_describe_price_history(client):
+    spec = client.get("/api/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    assert "price_change" in schemas["Event"]["properties"]["kind"]["enum"]
+    assert schemas["PriceRow"]["required"] == ["since", "prompt", "completion", "cache_read"]
+    detail = schemas["ModelDetail"]["allOf"][1]
+    assert "prices" in detail["required"]
+    assert "PriceRow" in client.get("/api").text
+    methodology = client.get("/methodology").text
+    assert 'id="m-prices"' in methodology and "only when a price differs" in methodology

@@ -8,6 +8,7 @@ ending today (one read for all active models), plus low_sample, partial_day and
 often_rate_limited, by app.ranking over the active catalogue. A model that left the
 catalogue keeps its page and its API object, with its flags and no rank fields at all.
 Events are shown the same way everywhere: the feed, /api/events and the model pages.
+Lineage (predecessors / successor, app.lineage) is computed here when read, never stored.
 """
 
 import sqlite3

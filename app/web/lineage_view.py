@@ -65,8 +65,9 @@ def lineage_part(
     successor = described(found["successor"]) if found["successor"] else None
     chart = None
     if predecessors:
-        # The oldest chute first: series 0, 1, ... in time order, this one last.
-        chutes = [*predecessors, {"name": model["name"], "history": history}]
+        # The oldest chute first: series 0, 1, ... in time order, this one last; at most
+        # the newest three predecessors, so that no two series share a style (overlay).
+        chutes = [*predecessors[-(len(MARKERS) - 1) :], {"name": model["name"], "history": history}]
         series = [
             (
                 f"{c['name']}" + (" (this chute)" if c is chutes[-1] else " (predecessor)"),

@@ -6,6 +6,8 @@ import sqlite3
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from app import clock
 from app.db import connection
 from tests.clocks import ManualClock
@@ -38,7 +40,7 @@ def catalogue() -> Dataset:
         (STEADY_ID, "org/Steady-8B", 0.02),
     ):
         models.append(make_model_entry(name, chute_id, prompt=prompt, completion=prompt * 3))
-        chutes.append(make_chute(name, chute_id))
+        chutes.append(make_chute(name, chute_id, price=(prompt, prompt * 3)))
         for back in range(10):
             rows.append(
                 make_row(
@@ -56,15 +58,16 @@ def price_rows(db_path: str) -> list[tuple]:
         ).fetchall()
 
 
-def runs(db_path: str, datasets: list[Dataset]) -> list[str]:
-    """One scrape per data set, ten minutes apart on the manual clock; their times."""
+def runs(db_path: str, datasets: list[Dataset], sources: tuple[str, ...] = ("api",)) -> list[str]:
+    """One scrape per data set, ten minutes apart on the manual clock, from the sources in
+    turn; their times."""
     upstream = make_upstream_app(datasets[0])
     upstream.utilization = UtilizationFeed(START, timedelta(minutes=10))
     times = []
     with serve(upstream) as base, clock.use(ManualClock(START)) as manual:
-        for dataset in datasets:
+        for i, dataset in enumerate(datasets):
             upstream.dataset = dataset
-            outcome = scrape(db_path, base)
+            outcome = scrape(db_path, base, sources[i % len(sources)])
             assert outcome.status == "ok", outcome.message
             times.append(clock.now().isoformat(timespec="seconds"))
             manual.advance(600)
@@ -110,9 +113,12 @@ def test_a_price_change_adds_one_row_and_one_event(db_path):
     assert "price_change event" in table
 
 
-def test_prices_that_never_change_add_no_row_and_no_event(db_path):
+@pytest.mark.parametrize("sources", [("api",), ("api", "html")])
+def test_prices_that_never_change_add_no_row_and_no_event(db_path, sources):
+    """Also when runs alternate between the API and the web pages (the fallback), which
+    carry the same three prices."""
     same = catalogue()
-    runs(db_path, [same, same, same])
+    runs(db_path, [same, same, same], sources)
     assert len(price_rows(db_path)) == 2
     with sqlite3.connect(db_path) as conn:
         kinds = [row[0] for row in conn.execute("SELECT kind FROM events")]

@@ -94,6 +94,7 @@ def catalogue_from_values(
                 price_input=_price(item, "input"),
                 price_output=_price(item, "output"),
                 engine=_engine(item),
+                price_cache_read=_price(item, "input_cache_read"),
             )
     return list(entries.values())
 

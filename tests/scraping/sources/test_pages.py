@@ -40,6 +40,7 @@ def test_catalogue_from_the_real_app_page():
             price_input=0.104,
             price_output=0.416,
             engine="sglang",
+            price_cache_read=0.052,
         ),
         CatalogueEntry(
             chute_id=NEMO,
@@ -47,6 +48,7 @@ def test_catalogue_from_the_real_app_page():
             price_input=0.0245,
             price_output=0.0978,
             engine="vllm",
+            price_cache_read=0.00245,
         ),
     ]
 

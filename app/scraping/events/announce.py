@@ -10,6 +10,7 @@ from datetime import date
 from app.db import events as event_store
 from app.scraping.events.detect import ModelState, NewEvent, detect
 from app.scraping.events.speed_shift import history_needed
+from app.scraping.events.types import SpeedAnnounced
 
 
 class Announcer:
@@ -50,7 +51,7 @@ def model_states(
     history = event_store.history_by_model(conn, history_needed(today))
     listings = event_store.last_of_family(conn, "listing")
     rates = event_store.last_of_family(conn, "rate")
-    speed_keys = event_store.keys_of_kind(conn, "speed_change")
+    speeds = event_store.last_speed_changes(conn)
     states = []
     for model in event_store.model_rows(conn, listed_before | listed_now):
         cid = model["chute_id"]
@@ -68,7 +69,7 @@ def model_states(
                 rows=history.get(cid, []),
                 last_listing=listings.get(cid),
                 last_rate=rates.get(cid),
-                speed_keys=frozenset(speed_keys.get(cid, ())),
+                last_speed=SpeedAnnounced(*speeds[cid]) if cid in speeds else None,
             )
         )
     states.sort(key=lambda s: s.name.casefold())

@@ -427,6 +427,9 @@ def document() -> dict:
                         "last_run",
                         "last_good_run",
                         "stale_after_seconds",
+                        "upstream_changed_at",
+                        "upstream_frozen",
+                        "upstream_frozen_after_seconds",
                         "capacity",
                     ],
                     "properties": {
@@ -461,6 +464,27 @@ def document() -> dict:
                         "last_run": {"$ref": "#/components/schemas/Run"},
                         "last_good_run": {"$ref": "#/components/schemas/Run"},
                         "stale_after_seconds": {"type": "integer"},
+                        "upstream_changed_at": _nullable(
+                            "string",
+                            format="date-time",
+                            description=(
+                                "When a scrape last saw chutes.ai's stats answer change (a"
+                                " fingerprint of its rows for yesterday and today, UTC)."
+                                " chutes.ai serves its stats from a cache that never expires"
+                                " and refreshes it every ~10 minutes, so a stopped upstream"
+                                " looks fresh; null before the first scrape."
+                            ),
+                        ),
+                        "upstream_frozen": {
+                            "type": "boolean",
+                            "description": (
+                                "True when scrapes succeed (status ok) but"
+                                " `upstream_changed_at` is older than"
+                                " `upstream_frozen_after_seconds`: chutes.ai's figures have"
+                                " stopped moving. Reported, not a 503: this service is fine."
+                            ),
+                        },
+                        "upstream_frozen_after_seconds": {"type": "integer"},
                         "capacity": {
                             "type": "object",
                             "description": (

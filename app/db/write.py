@@ -8,7 +8,7 @@ from typing import Any
 
 from app.db import capacity as db_capacity
 from app.db.connection import transaction
-from app.db.runs import record_run, set_offset
+from app.db.runs import record_run, set_meta, set_offset
 from app.rows import CatalogueEntry, DailyRow, Figures
 
 
@@ -25,6 +25,8 @@ class ScrapeWrite:
     # The pages' next batch offset; None leaves the stored one alone.
     next_offset: int | None = None
     capacity: db_capacity.CapacityUpdate | None = None
+    # Meta rows the run sets (upstream's fingerprint and when it last changed).
+    meta: Mapping[str, str] = field(default_factory=dict)
     # Runs last, inside the transaction, on the state the run leaves: the events it
     # stores commit or roll back with the data that caused them.
     derive: Callable[[sqlite3.Connection], Any] | None = None
@@ -53,6 +55,8 @@ def store_scrape(conn: sqlite3.Connection, scrape: ScrapeWrite) -> int:
             set_offset(conn, scrape.next_offset)
         if scrape.capacity is not None:
             db_capacity.write(conn, scrape.capacity)
+        for key, value in scrape.meta.items():
+            set_meta(conn, key, value)
         if scrape.derive is not None:
             scrape.derive(conn)
         run_id = record_run(conn, scrape.run)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from app import clock
+from app import clock, upstream
 from app.db import connection
 from app.db import events as event_store
 from app.db import files as db_files
@@ -350,6 +350,7 @@ def _store(
         message += f"; {len(result.errors)} errors: " + " | ".join(result.errors)
     outcome = RunOutcome(status, message, result.source, len(refreshed), result.errors)
     run_row = _run_row(run.started_at, outcome)
+    seen = upstream.upstream_seen(run_log.get_meta(conn, upstream.FINGERPRINT_KEY), rows, today)
     announcer = Announcer(
         listed_before=event_store.active_ids(conn),
         listed_now=known,
@@ -368,6 +369,7 @@ def _store(
             refreshed=refreshed,
             next_offset=result.next_offset,
             capacity=capacity,
+            meta=upstream.meta_values(seen, run_row["finished_at"]),
             derive=announcer,
         ),
     )

@@ -8,7 +8,8 @@ its body, `(function(){let a={};a.k=1;return [a,a]}())`. `UnevalParser` is a sma
 recursive-descent parser for exactly that subset of JavaScript; it never evaluates code,
 and anything outside the subset is a DevalueError naming the offset. Its `stringify`
 output (the node data of `__data.json`) is a flat JSON array of values referring to each
-other by index; `parse_stringified` rebuilds it. Where SvelteKit puts either in a page or answer is app/scraping/sources/sveltekit.py's business.
+other by index; `parse_stringified` rebuilds it. Where SvelteKit puts either in a page
+or answer is app/scraping/sources/sveltekit.py's business.
 
 Value mapping: objects -> dict, arrays -> list (holes -> None), `void 0`/`null` -> None,
 `NaN`/`Infinity` -> float, integer literals -> int, `new Date(ms)` -> timezone-aware

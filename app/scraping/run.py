@@ -3,7 +3,7 @@
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -91,6 +91,8 @@ class ScrapeRun:
     started_at: str
     fetch_all: bool = False
     progress: Progress | None = None
+    # The first run into an empty database asks the API for a year (SPEC §10).
+    backfill: bool = False
 
     @property
     def database(self) -> str:
@@ -125,11 +127,11 @@ def collect(
         )
 
     if run.source == "api":
-        return checked(fetch_api(fetcher, settings, today))
+        return checked(fetch_api(fetcher, settings, today, backfill=run.backfill))
     if run.source == "html":
         return pages()
     try:
-        return checked(fetch_api(fetcher, settings, today))
+        return checked(fetch_api(fetcher, settings, today, backfill=run.backfill))
     except SourceError as exc:
         log.warning("JSON API failed, falling back to the web pages: %s", exc)
         result = pages()
@@ -287,6 +289,8 @@ def _locked_run(run: ScrapeRun) -> RunOutcome:
     try:
         offset = int(run_log.get_meta(conn, "batch_offset") or 0)
         today = clock.now().date()
+        if not model_store.has_history(conn):
+            run = replace(run, backfill=True)
         try:
             result = collect(
                 fetcher,

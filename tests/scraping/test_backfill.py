@@ -5,6 +5,7 @@ Month-sized requests, newest first, inside the run's budget; later runs ask for 
 files, the clock seam set to the run's moment.
 """
 
+import itertools
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs
@@ -43,7 +44,7 @@ def test_the_windows_are_month_sized_and_cover_the_year_without_gaps():
     windows = backfill_windows(TODAY - timedelta(days=30), TODAY)
     assert windows[0][1] == TODAY - timedelta(days=31)
     assert windows[-1][0] == TODAY - timedelta(days=BACKFILL_DAYS)
-    for (start, end), (_, older_end) in zip(windows, windows[1:], strict=False):
+    for (start, _), (_, older_end) in itertools.pairwise(windows):
         assert older_end == start - timedelta(days=1)
     assert all((end - start).days + 1 <= 31 for start, end in windows)
 

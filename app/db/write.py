@@ -44,7 +44,7 @@ def store_scrape(conn: sqlite3.Connection, scrape: ScrapeWrite) -> int:
             "UPDATE models SET active = 0 WHERE chute_id NOT IN (SELECT value FROM json_each(?))",
             (json.dumps(ids),),
         )
-        conn.executemany(UPSERT_DAILY, [vars(row) for row in scrape.rows])
+        conn.executemany(UPSERT_DAILY, (_daily_params(row) for row in scrape.rows))
         for chute_id, fig in scrape.figures.items():
             scraped_at = now if chute_id in scrape.refreshed else None
             conn.execute(
@@ -61,6 +61,11 @@ def store_scrape(conn: sqlite3.Connection, scrape: ScrapeWrite) -> int:
             scrape.derive(conn)
         run_id = record_run(conn, scrape.run)
     return run_id
+
+
+def _daily_params(row: DailyRow) -> dict[str, Any]:
+    # DailyRow is slotted (no __dict__ for vars()); asdict would deep-copy every row.
+    return {name: getattr(row, name) for name in DailyRow.__slots__}
 
 
 UPSERT_MODEL = """

@@ -163,7 +163,11 @@ EVENT_SCHEMA = {
                 f" request-weighted TPS of the {SPEED_CHANGE_WINDOW_DAYS} complete UTC days"
                 f" ending yesterday differs by {percent(SPEED_CHANGE_THRESHOLD)}% or more from"
                 f" the {SPEED_CHANGE_WINDOW_DAYS} before (both with at least"
-                f" {SPEED_CHANGE_WINDOW_DAYS} x MIN_REQUESTS requests). rate_limited /"
+                f" {SPEED_CHANGE_WINDOW_DAYS} x MIN_REQUESTS requests); one per episode (a run"
+                " of days on one side of the line, one direction): upstream revising its"
+                " numbers so the episode's first day moves does not announce it again, and"
+                f" at most one per model and direction in {SPEED_CHANGE_WINDOW_DAYS} days"
+                " unless the direction flips. rate_limited /"
                 f" rate_limited_cleared: rate_limited_24h crossed {OFTEN_RATE_LIMITED_SHARE}."
             ),
         },

@@ -100,3 +100,14 @@ def test_a_stopped_scraper_is_stale_not_frozen(db_path):
     with clock.use(ManualClock(START + timedelta(hours=3))):
         body = health.get("/api/health").get_json()
     assert body["status"] == "stale" and body["upstream_frozen"] is False
+
+
+def test_the_methodology_and_the_api_docs_say_how_freshness_is_judged(db_path):
+    client = new_app({"DATABASE": db_path, "UPSTREAM_FROZEN_AFTER": 1800}).test_client()
+    page = " ".join(client.get("/methodology").text.split())
+    assert "Is chutes.ai still updating?" in page
+    assert "for 30 minutes while scrapes succeed" in page
+    assert "A new install starts with a year." in page
+    assert "never announced twice" in page  # the speed-change episode rule
+    docs = client.get("/api").text
+    assert "upstream_frozen" in docs and "one per episode" in docs

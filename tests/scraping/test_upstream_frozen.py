@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app import clock
+from app.db import flaskdb
+from app.web.freshness import freshness
 from tests.clocks import ManualClock
 from tests.conftest import new_app
 from tests.helpers import scrape
@@ -111,3 +113,16 @@ def test_the_methodology_and_the_api_docs_say_how_freshness_is_judged(db_path):
     assert "never announced twice" in page  # the speed-change episode rule
     docs = client.get("/api").text
     assert "upstream_frozen" in docs and "one per episode" in docs
+
+
+def test_a_fresh_page_is_not_cached_past_the_moment_upstream_counts_as_frozen(db_path):
+    upstream = UpstreamApp(Dataset.synthetic(4, days=31, today=START.date(), seed=4))
+    with serve(upstream) as base:
+        run_at(db_path, base, START, "api")
+        run_at(db_path, base, START + timedelta(minutes=50, seconds=30), "api")
+    app = new_app({"DATABASE": db_path})
+    with clock.use(ManualClock(START + timedelta(minutes=59, seconds=50))), app.app_context():
+        fresh = freshness(flaskdb.get_db(), clock.now())
+    # "9 min ago" would hold 40 s more; the line turns frozen at START + 60 min, in 10 s.
+    assert fresh["state"] == "fresh"
+    assert fresh["holds_for"] == pytest.approx(10)

@@ -1,7 +1,7 @@
 """A faithful local stand-in for chutes.ai: the JSON API, the LLM API and the SvelteKit pages.
 
-CLI: `python -m tests.standin --port 8765 [--synthetic N] [--no-fixtures]
-[--page-form inline|hoisted|streamed|legacy] [--shift-to-today] [--faster-last-week N]
+CLI: `python -m tests.standin --port 8765 [--synthetic N [--days D]] [--no-fixtures]
+[--page-form inline|hoisted|hoisted6|streamed|legacy] [--shift-to-today] [--faster-last-week N]
 [--snapshots-from ISO --snapshot-step S --vary-capacity]` (the capacity snapshots' clock:
 see `tests/standin/capacity.py`)."""
 

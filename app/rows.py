@@ -22,9 +22,10 @@ class CatalogueEntry:
     price_cache_read: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DailyRow:
-    """One chute's numbers for one UTC day, cleaned: None means no data."""
+    """One chute's numbers for one UTC day, cleaned: None means no data. Slotted: a first
+    run's year of history holds ~100,000 of them at once (300 models)."""
 
     chute_id: str
     date: str

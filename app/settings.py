@@ -72,6 +72,9 @@ class Settings:
     # Capacity is stale when its newest snapshot (upstream's clock) is older than this
     # many seconds; upstream's snapshot cadence is unknown, so the margin is wide.
     capacity_stale_after: int = 3600
+    # chutes.ai's figures are "frozen" when no run has seen its stats answer change for
+    # this many seconds while runs succeed (its cache never expires: SPEC §5).
+    upstream_frozen_after: int = 3600
     # A day below this many requests is a low sample, never a peak and never ranks.
     min_requests: int = 100
     # flask-caching's backend: SimpleCache bounded in bytes (app/plumbing/cache_backend.py).

@@ -29,11 +29,12 @@ from tests.deploy_helpers import (
 
 
 @contextmanager
-def upstream(n_models: int, log: Path) -> Iterator[str]:
-    """The chutes.ai stand-in in its own process (its CPU is not the scraper's); yields
-    its base URL."""
+def upstream(n_models: int, log: Path, days: int = 31) -> Iterator[str]:
+    """The chutes.ai stand-in in its own process (its CPU is not the scraper's), with
+    `days` of history ending today; yields its base URL."""
     with spawned_upstream(
-        ["--no-fixtures", "--synthetic", str(n_models), "--shift-to-today"], log
+        ["--no-fixtures", "--synthetic", str(n_models), "--shift-to-today", "--days", str(days)],
+        log,
     ) as url:
         yield url
 

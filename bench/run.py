@@ -1,4 +1,5 @@
-"""`make bench`: parsing speed, a scrape run's CPU time, serving throughput, memory,
+"""`make bench`: parsing speed, a scrape run's CPU time, the first run's year of history
+(15 and 300 models: time, requests, database size), serving throughput, memory,
 page weight and the visitor's figures (bench/visitor.py: transfer size of `/` at 60 and
 300 models, Largest Contentful Paint on a slow link), printed as a table and written to
 bench/results.md.
@@ -244,6 +245,49 @@ def bench_scrape(work: Path, runs: int) -> tuple[list[Row], list[Row]]:
         ),
     ]
     return cpu_rows, memory_rows
+
+
+# --- 2b. the first run's year of history (SPEC §10) --------------------------------------
+
+BACKFILL_MODELS = (15, 300)  # today's catalogue, and the 300 of the biggest it has been
+
+
+def bench_backfill(work: Path) -> list[Row]:
+    """A first scrape into an empty database against a stand-in holding a year and a day
+    of history: its requests, wall and CPU time, peak memory, the rows and file it leaves."""
+    rows = []
+    for n_models in BACKFILL_MODELS:
+        database = work / f"backfill-{n_models}.sqlite3"
+        connection.init_db(str(database))
+        with procs.upstream(n_models, work / f"upstream-year-{n_models}.log", days=400) as url:
+            usage = run_scrape_py(scrape_env(url, database), "--source", "api")
+        conn = connection.connect(str(database))
+        try:
+            days, first, last = conn.execute(
+                "SELECT count(*), min(date), max(date) FROM daily_stats"
+            ).fetchone()
+            message = conn.execute(
+                "SELECT status, message FROM scrape_runs ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        size_mb = database.stat().st_size / 1e6
+        requests = re.search(r"(\d+) requests", message["message"])
+        log(f"backfill {n_models} models: {usage.wall_s:.1f} s wall, {message['message']}")
+        rows.append(
+            Row(
+                f"First run into an empty database: a year of history, {n_models} models"
+                " (source=api, loopback stand-in)",
+                f"{usage.wall_s:.1f} s wall, {usage.cpu_s:.2f} s CPU, {usage.max_rss_mb:.0f} MB"
+                f" peak RSS; {requests.group(1) if requests else '?'} requests;"
+                f" {days:,} daily rows ({first} to {last}); database {size_mb:.1f} MB;"
+                f" run {message['status']}",
+                "info",
+                None,
+            )
+        )
+    return rows
 
 
 def _config(env: dict[str, str]) -> dict[str, str]:
@@ -661,6 +705,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_parsing(args.runs)
         scrape_cpu, scrape_memory = bench_scrape(work, max(3, args.runs // 2))
         rows += scrape_cpu
+        rows += bench_backfill(work)
         serving, worker_memory, weight = bench_serving(
             work, args.rounds, args.duration, generator, with_nginx
         )

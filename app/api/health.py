@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from app.clock import parse_utc
+from app.upstream import upstream_frozen
 
 
 def capacity_health(capacity_at: str | None, *, now: datetime, stale_after: int) -> dict:
@@ -45,8 +46,14 @@ def health_payload(
     scrape_interval: int,
     capacity_stale_after: int = 3600,
     failure: dict | None = None,
+    upstream_frozen_after: int = 3600,
 ) -> dict:
     """The /api/health object from the stored facts (model counts, last runs).
+
+    `upstream_frozen`: runs succeed (status ok) but none has seen chutes.ai's stats answer
+    change since `upstream_changed_at`, more than `upstream_frozen_after` seconds ago
+    (SPEC §5): its cache never expires, so a stopped upstream looks fresh. Reported, not
+    a failure of this service: the status stays ok.
 
     `failing`: the newest run failed and could not be recorded in the database (`failure`,
     from the status file): reported at once instead of `ok` until stale. `empty`: no
@@ -63,6 +70,7 @@ def health_payload(
         status = "stale"
     else:
         status = "ok"
+    changed_at = facts.get("upstream_changed_at")
     extra = {}
     if failure is not None:
         status = "failing"
@@ -76,6 +84,10 @@ def health_payload(
         "last_run": facts["last_run"],
         "last_good_run": good,
         "stale_after_seconds": stale_after,
+        "upstream_changed_at": changed_at,
+        "upstream_frozen": status == "ok"
+        and upstream_frozen(changed_at, now, upstream_frozen_after),
+        "upstream_frozen_after_seconds": upstream_frozen_after,
         "capacity": capacity_health(
             facts.get("capacity_at"), now=now, stale_after=capacity_stale_after
         ),
@@ -93,6 +105,7 @@ def unavailable_payload(
     error: str,
     capacity_stale_after: int = 3600,
     failure: dict | None = None,
+    upstream_frozen_after: int = 3600,
 ) -> dict:
     """The /api/health object when the database is missing or damaged (HTTP 503); with
     the scraper's own unrecorded failure, when the status file has one."""
@@ -107,6 +120,9 @@ def unavailable_payload(
         "last_run": None,
         "last_good_run": None,
         "stale_after_seconds": 2 * scrape_interval,
+        "upstream_changed_at": None,
+        "upstream_frozen": False,
+        "upstream_frozen_after_seconds": upstream_frozen_after,
         "capacity": {
             "status": "unavailable",
             "stale": True,

@@ -203,7 +203,11 @@ EVENT_SCHEMA = {
                 f" request-weighted TPS of the {SPEED_CHANGE_WINDOW_DAYS} complete UTC days"
                 f" ending yesterday differs by {percent(SPEED_CHANGE_THRESHOLD)}% or more from"
                 f" the {SPEED_CHANGE_WINDOW_DAYS} before (both with at least"
-                f" {SPEED_CHANGE_WINDOW_DAYS} x MIN_REQUESTS requests). rate_limited /"
+                f" {SPEED_CHANGE_WINDOW_DAYS} x MIN_REQUESTS requests); one per episode (a run"
+                " of days on one side of the line, one direction): upstream revising its"
+                " numbers so the episode's first day moves does not announce it again, and"
+                f" at most one per model and direction in {SPEED_CHANGE_WINDOW_DAYS} days"
+                " unless the direction flips. rate_limited /"
                 f" rate_limited_cleared: rate_limited_24h crossed {OFTEN_RATE_LIMITED_SHARE}."
                 " price_change: a catalogue price (prompt, completion or cache-read, USD per"
                 " 1M tokens) differs from the model's newest price row, any amount; detail:"
@@ -479,6 +483,9 @@ def document() -> dict:
                         "last_run",
                         "last_good_run",
                         "stale_after_seconds",
+                        "upstream_changed_at",
+                        "upstream_frozen",
+                        "upstream_frozen_after_seconds",
                         "capacity",
                     ],
                     "properties": {
@@ -513,6 +520,27 @@ def document() -> dict:
                         "last_run": {"$ref": "#/components/schemas/Run"},
                         "last_good_run": {"$ref": "#/components/schemas/Run"},
                         "stale_after_seconds": {"type": "integer"},
+                        "upstream_changed_at": _nullable(
+                            "string",
+                            format="date-time",
+                            description=(
+                                "When a scrape last saw chutes.ai's stats answer change (a"
+                                " fingerprint of its rows for yesterday and today, UTC)."
+                                " chutes.ai serves its stats from a cache that never expires"
+                                " and refreshes it every ~10 minutes, so a stopped upstream"
+                                " looks fresh; null before the first scrape."
+                            ),
+                        ),
+                        "upstream_frozen": {
+                            "type": "boolean",
+                            "description": (
+                                "True when scrapes succeed (status ok) but"
+                                " `upstream_changed_at` is older than"
+                                " `upstream_frozen_after_seconds`: chutes.ai's figures have"
+                                " stopped moving. Reported, not a 503: this service is fine."
+                            ),
+                        },
+                        "upstream_frozen_after_seconds": {"type": "integer"},
                         "capacity": {
                             "type": "object",
                             "description": (

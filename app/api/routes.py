@@ -5,7 +5,7 @@ from functools import cache as cache_once
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from app import clock
+from app import clock, upstream
 from app.api.health import health_payload, unavailable_payload
 from app.api.openapi import document
 from app.api.params import ListParams, parse_list_params
@@ -118,6 +118,7 @@ def _health_facts() -> dict:
             "last_run": run_log.last_run(conn),
             "last_good_run": run_log.last_run(conn, good_only=True),
             "capacity_at": db_capacity.newest_capacity_at(conn),
+            "upstream_changed_at": run_log.get_meta(conn, upstream.CHANGED_AT_KEY),
         }
         cache.set(key, facts, timeout=HEALTH_FACTS_SECONDS)
     return facts
@@ -137,6 +138,7 @@ def _recorded_at(run: dict | None) -> str | None:
 def health() -> Response:
     interval = int(current_app.config["SCRAPE_INTERVAL"])
     capacity_stale_after = int(current_app.config["CAPACITY_STALE_AFTER"])
+    frozen_after = int(current_app.config["UPSTREAM_FROZEN_AFTER"])
     run_status = _run_status()
     try:
         facts = _health_facts()
@@ -146,6 +148,7 @@ def health() -> Response:
             scrape_interval=interval,
             capacity_stale_after=capacity_stale_after,
             failure=db_files.unrecorded_failure(run_status, _recorded_at(facts["last_run"])),
+            upstream_frozen_after=frozen_after,
         )
     except sqlite3.DatabaseError as exc:
         log_database_error(exc)
@@ -154,6 +157,7 @@ def health() -> Response:
             error=UNAVAILABLE,
             capacity_stale_after=capacity_stale_after,
             failure=db_files.unrecorded_failure(run_status, None),
+            upstream_frozen_after=frozen_after,
         )
     status = 200 if payload["status"] == "ok" else 503
     response = Response(json_body(payload), status, mimetype=JSON)

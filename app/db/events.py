@@ -55,11 +55,14 @@ def last_of_family(conn: sqlite3.Connection, family: str) -> dict[str, tuple[str
     return {row["chute_id"]: (row["kind"], row["id"]) for row in rows}
 
 
-def keys_of_kind(conn: sqlite3.Connection, kind: str) -> dict[str, set[str]]:
-    keys: dict[str, set[str]] = {}
-    for row in conn.execute("SELECT chute_id, key FROM events WHERE kind = ?", (kind,)):
-        keys.setdefault(row["chute_id"], set()).add(row["key"])
-    return keys
+def last_speed_changes(conn: sqlite3.Connection) -> dict[str, tuple[int, str, str]]:
+    """Each model's newest speed_change: (id, direction, window_end)."""
+    rows = conn.execute(
+        "SELECT chute_id, max(id) AS id, json_extract(detail, '$.direction') AS direction,"
+        " json_extract(detail, '$.window_end') AS window_end FROM events"
+        " WHERE kind = 'speed_change' GROUP BY chute_id"
+    )
+    return {row["chute_id"]: (row["id"], row["direction"], row["window_end"]) for row in rows}
 
 
 def insert_events(conn: sqlite3.Connection, events: Iterable[Any], at: str) -> list[Any]:

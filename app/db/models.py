@@ -103,3 +103,8 @@ def columns_with_data(conn: sqlite3.Connection, chute_ids: Iterable[str]) -> set
         if row is not None:
             found.add(column)
     return found
+
+
+def has_history(conn: sqlite3.Connection) -> bool:
+    """Whether any daily row is stored (the first scrape backfills when none is)."""
+    return conn.execute("SELECT 1 FROM daily_stats LIMIT 1").fetchone() is not None

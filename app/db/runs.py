@@ -34,10 +34,14 @@ def record_failed_run(
 
 
 def set_offset(conn: sqlite3.Connection, offset: int) -> None:
+    set_meta(conn, "batch_offset", str(offset))
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
     conn.execute(
-        "INSERT INTO meta (key, value) VALUES ('batch_offset', ?)"
+        "INSERT INTO meta (key, value) VALUES (?, ?)"
         " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (str(offset),),
+        (key, value),
     )
 
 

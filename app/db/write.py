@@ -9,7 +9,7 @@ from typing import Any
 from app.db import capacity as db_capacity
 from app.db import prices as db_prices
 from app.db.connection import transaction
-from app.db.runs import record_run, set_offset
+from app.db.runs import record_run, set_meta, set_offset
 from app.rows import CatalogueEntry, DailyRow, Figures
 
 
@@ -26,6 +26,8 @@ class ScrapeWrite:
     # The pages' next batch offset; None leaves the stored one alone.
     next_offset: int | None = None
     capacity: db_capacity.CapacityUpdate | None = None
+    # Meta rows the run sets (upstream's fingerprint and when it last changed).
+    meta: Mapping[str, str] = field(default_factory=dict)
     # Runs last, inside the transaction, on the state the run leaves: the events it
     # stores commit or roll back with the data that caused them.
     derive: Callable[[sqlite3.Connection], Any] | None = None
@@ -46,7 +48,7 @@ def store_scrape(conn: sqlite3.Connection, scrape: ScrapeWrite) -> int:
             "UPDATE models SET active = 0 WHERE chute_id NOT IN (SELECT value FROM json_each(?))",
             (json.dumps(ids),),
         )
-        conn.executemany(UPSERT_DAILY, [vars(row) for row in scrape.rows])
+        conn.executemany(UPSERT_DAILY, (_daily_params(row) for row in scrape.rows))
         for chute_id, fig in scrape.figures.items():
             scraped_at = now if chute_id in scrape.refreshed else None
             conn.execute(
@@ -57,10 +59,17 @@ def store_scrape(conn: sqlite3.Connection, scrape: ScrapeWrite) -> int:
             set_offset(conn, scrape.next_offset)
         if scrape.capacity is not None:
             db_capacity.write(conn, scrape.capacity)
+        for key, value in scrape.meta.items():
+            set_meta(conn, key, value)
         if scrape.derive is not None:
             scrape.derive(conn)
         run_id = record_run(conn, scrape.run)
     return run_id
+
+
+def _daily_params(row: DailyRow) -> dict[str, Any]:
+    # DailyRow is slotted (no __dict__ for vars()); asdict would deep-copy every row.
+    return {name: getattr(row, name) for name in DailyRow.__slots__}
 
 
 UPSERT_MODEL = """

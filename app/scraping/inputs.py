@@ -8,6 +8,7 @@ number that is missing, not a JSON number, not finite or out of range is no data
 
 import math
 import re
+import sys
 import unicodedata
 from datetime import UTC, date, datetime
 from typing import TypeGuard
@@ -150,10 +151,12 @@ def daily_row_from_raw(raw: dict) -> DailyRow | None:
     day = utc_day(raw.get("date"))
     if not is_chute_id(chute_id) or day is None:
         return None
+    name = clean_name(raw.get("name"))
+    # Interned: a first run's year holds ~100,000 rows of a few hundred chutes and days.
     return DailyRow(
-        chute_id=chute_id,
-        date=day,
-        name=clean_name(raw.get("name")),
+        chute_id=sys.intern(chute_id),
+        date=sys.intern(day),
+        name=None if name is None else sys.intern(name),
         requests=clean_count(raw.get("total_requests")),
         input_tokens=clean_count(raw.get("total_input_tokens")),
         output_tokens=clean_count(raw.get("total_output_tokens")),

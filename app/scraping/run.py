@@ -3,11 +3,11 @@
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from app import clock
+from app import clock, upstream
 from app.db import connection
 from app.db import events as event_store
 from app.db import files as db_files
@@ -91,6 +91,8 @@ class ScrapeRun:
     started_at: str
     fetch_all: bool = False
     progress: Progress | None = None
+    # The first run into an empty database asks the API for a year (SPEC §10).
+    backfill: bool = False
 
     @property
     def database(self) -> str:
@@ -125,11 +127,11 @@ def collect(
         )
 
     if run.source == "api":
-        return checked(fetch_api(fetcher, settings, today))
+        return checked(fetch_api(fetcher, settings, today, backfill=run.backfill))
     if run.source == "html":
         return pages()
     try:
-        return checked(fetch_api(fetcher, settings, today))
+        return checked(fetch_api(fetcher, settings, today, backfill=run.backfill))
     except SourceError as exc:
         log.warning("JSON API failed, falling back to the web pages: %s", exc)
         result = pages()
@@ -287,6 +289,8 @@ def _locked_run(run: ScrapeRun) -> RunOutcome:
     try:
         offset = int(run_log.get_meta(conn, "batch_offset") or 0)
         today = clock.now().date()
+        if not model_store.has_history(conn):
+            run = replace(run, backfill=True)
         try:
             result = collect(
                 fetcher,
@@ -350,6 +354,7 @@ def _store(
         message += f"; {len(result.errors)} errors: " + " | ".join(result.errors)
     outcome = RunOutcome(status, message, result.source, len(refreshed), result.errors)
     run_row = _run_row(run.started_at, outcome)
+    seen = upstream.upstream_seen(run_log.get_meta(conn, upstream.FINGERPRINT_KEY), rows, today)
     announcer = Announcer(
         listed_before=event_store.active_ids(conn),
         listed_now=known,
@@ -368,6 +373,7 @@ def _store(
             refreshed=refreshed,
             next_offset=result.next_offset,
             capacity=capacity,
+            meta=upstream.meta_values(seen, run_row["finished_at"]),
             derive=announcer,
         ),
     )

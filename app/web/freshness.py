@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from app import clock
+from app import clock, upstream
 from app.db import files as db_files
 from app.db import flaskdb
 from app.db import runs as run_log
@@ -18,10 +18,13 @@ AGE_TEXT_HOLDS = 60.0
 
 
 def freshness(conn: sqlite3.Connection, now: datetime) -> dict:
-    """State (fresh / stale / empty), when the data is from, and the last failed attempt.
+    """State (fresh / frozen / stale / empty), when the data is from, and the last failed
+    attempt.
 
-    Stale: the last good scrape is older than 2x the interval. `holds_for` is how many
-    seconds this answer (and the page showing it) stays true without a new scrape.
+    Stale: the last good scrape is older than 2x the interval. Frozen: runs succeed, but
+    none has seen chutes.ai's figures change for UPSTREAM_FROZEN_AFTER (SPEC §5).
+    `holds_for` is how many seconds this answer (and the page showing it) stays true
+    without a new scrape.
     """
     interval = float(current_app.config["SCRAPE_INTERVAL"])
     good = run_log.last_run(conn, good_only=True)
@@ -36,8 +39,22 @@ def freshness(conn: sqlite3.Connection, now: datetime) -> dict:
         holds_for = AGE_TEXT_HOLDS - elapsed % AGE_TEXT_HOLDS
         if state == "fresh":
             holds_for = min(holds_for, (stale_at - now).total_seconds())
+    changed_at = run_log.get_meta(conn, upstream.CHANGED_AT_KEY)
+    frozen_since = None
+    if state == "fresh" and changed_at is not None:
+        frozen_after = float(current_app.config["UPSTREAM_FROZEN_AFTER"])
+        if upstream.upstream_frozen(changed_at, now, frozen_after):
+            state, frozen_since = "frozen", _since_text(changed_at, now)
+        else:
+            changed = formatting.parse_utc(changed_at)
+            if changed is not None:
+                frozen_at = changed + timedelta(seconds=frozen_after)
+                holds_for = min(holds_for, max(0.0, (frozen_at - now).total_seconds()))
     return {
         "state": state,
+        # chutes.ai's figures have not changed since then (SPEC §5); None unless frozen.
+        "frozen_since": frozen_since,
+        "upstream_changed_at": changed_at,
         "stale": state == "stale",
         "as_of": good["finished_at"] if good else None,
         "ago": age_text,
@@ -45,6 +62,14 @@ def freshness(conn: sqlite3.Connection, now: datetime) -> dict:
         "holds_for": holds_for,
         "stale_after": round(2 * interval),
     }
+
+
+def _since_text(changed_at: str, now: datetime) -> str:
+    """ "20:10 UTC" today (UTC), "Oct 3, 20:10 UTC" on an earlier day."""
+    moment = formatting.parse_utc(changed_at)
+    if moment is None or moment.date() == now.date():
+        return formatting.clock_time(changed_at)
+    return f"{formatting.short_day(moment.date().isoformat())}, {formatting.clock_time(changed_at)}"
 
 
 def _failure(last: dict | None, good: dict | None) -> dict | None:

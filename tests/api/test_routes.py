@@ -383,6 +383,9 @@ def test_health_empty(client):
         "last_run": None,
         "last_good_run": None,
         "stale_after_seconds": 1200,
+        "upstream_changed_at": None,
+        "upstream_frozen": False,
+        "upstream_frozen_after_seconds": 3600,
         "capacity": {
             "status": "empty",
             "stale": True,

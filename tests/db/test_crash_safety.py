@@ -63,6 +63,8 @@ def figures_only(db_path: str) -> dict[str, list[tuple]]:
     keep = [i for i, name in enumerate(columns) if name not in CLOCK_COLUMNS]
     snap = snapshot(db_path)
     snap["models"] = [tuple(row[i] for i in keep) for row in snap["models"]]
+    # When a run saw upstream change is a clock value too (app/upstream.py).
+    snap["meta"] = [row for row in snap.get("meta", []) if row[0] != "upstream_changed_at"]
     return snap
 
 

@@ -1,14 +1,17 @@
 // Differential cases for the Python devalue decoder (tests/test_devalue_differential.py).
 //
-// Usage: node devalue_cases.mjs COUNT SEED
+// Usage: node devalue_cases.mjs COUNT SEED PACKAGE
+// PACKAGE is one of the pinned devalue versions in package.json (`devalue5`, `devalue6`:
+// npm aliases of devalue 5.9.4 and 6.0.3, whose `uneval` hoists values differently).
 // Prints one JSON line per case: {"case", "uneval", "stringify", "canon"}, where uneval and
 // stringify are the real devalue (pinned in package.json) output for a seeded random value,
 // and canon is that value in a neutral form both sides can build (see canon() below and
 // its Python twin). A last line holds one value with more than 65,534 hoisted objects.
 
-import { stringify, uneval } from 'devalue';
-
-const [count, seed] = process.argv.slice(2).map(Number);
+const [count, seed] = process.argv.slice(2, 4).map(Number);
+const pkg = process.argv[4];
+if (!['devalue5', 'devalue6'].includes(pkg)) throw new Error(`unknown devalue package ${pkg}`);
+const { stringify, uneval } = await import(pkg);
 
 // mulberry32: a tiny seeded PRNG, so a failing case can be regenerated exactly.
 function prng(a) {

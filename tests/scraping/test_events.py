@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from app.rows import DailyRow
 from app.scraping.events.detect import ModelState, NewEvent, detect
 from app.scraping.events.speed_shift import current_shift, window_shift
+from app.scraping.events.types import SpeedAnnounced
 
 TODAY = date(2026, 10, 20)
 MIN = 100
@@ -96,24 +97,55 @@ def test_speed_is_request_weighted_and_ignores_today():
     assert current_shift(rows, TODAY, MIN) is None
 
 
+def announced(event: NewEvent, id: int = 5) -> SpeedAnnounced:
+    return SpeedAnnounced(id, event.detail["direction"], event.detail["window_end"])
+
+
 def test_speed_episode_is_announced_once_and_again_after_it_stopped():
     model = state("a", rows=week_rows("a", [100, 100, 140]))
     [event] = run(model)
-    assert event.kind == "speed_change"
+    assert event.kind == "speed_change" and event.key == "speed_change:a:faster:after-0"
     assert event.detail["tps_before"] == 100 and event.detail["tps_after"] == 140
     assert "40% faster" in event.summary
-    # The next day the same shift still holds: same episode, same key, nothing new.
+    # The next day the same shift still holds: same episode, nothing new.
     later = detect(
-        [replace(model, speed_keys=frozenset({event.key}))],
+        [replace(model, last_speed=announced(event))],
         first_scrape=False,
         today=TODAY + timedelta(days=1),
         min_requests=MIN,
     )
     assert later == []
-    # A shift that stopped holding and came back is a new episode.
+    # A shift that stopped holding and came back the other way is a new episode.
     rows = week_rows("a", [100, 100, 140, 140, 100])
-    [again] = run(replace(model, rows=rows, speed_keys=frozenset({event.key})))
-    assert again.key != event.key and again.detail["direction"] == "slower"
+    [again] = run(replace(model, rows=rows, last_speed=announced(event)))
+    assert again.key == "speed_change:a:slower:after-5" and again.detail["direction"] == "slower"
+
+
+def test_a_revision_that_moves_the_episode_start_is_not_announced_again():
+    # Announced for the window ending 3 days ago; upstream's revisions since then broke
+    # the run of shifted days, so the episode holding now starts later: the same step.
+    model = state("a", rows=week_rows("a", [100, 100, 140]))
+    shown = SpeedAnnounced(9, "faster", (TODAY - timedelta(days=4)).isoformat())
+    assert run(replace(model, last_speed=shown)) == []
+    # Past 7 days, a new shift the same way after a gap is a new episode.
+    old = SpeedAnnounced(9, "faster", (TODAY - timedelta(days=30)).isoformat())
+    [event] = run(replace(model, last_speed=old))
+    assert event.key == "speed_change:a:faster:after-9"
+    # An episode announced 10 days ago and still holding (its days unbroken) stays
+    # announced: 11 days at 300 after weeks at 100.
+    rows = [
+        DailyRow(
+            "a",
+            (TODAY - timedelta(days=back)).isoformat(),
+            requests=1000,
+            tps=300 if back <= 11 else 100,
+        )
+        for back in range(1, 31)
+    ]
+    found = current_shift(rows, TODAY, MIN)
+    assert found is not None and found[1] == (TODAY - timedelta(days=11)).isoformat()
+    at_start = SpeedAnnounced(9, "faster", found[1])
+    assert run(replace(model, rows=rows, last_speed=at_start)) == []
 
 
 def test_rate_limit_spell_raised_and_cleared_once():

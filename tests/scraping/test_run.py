@@ -125,16 +125,25 @@ def test_stats_request_asks_for_last_30_days_and_today(scrape_app, httpserver, d
     today = datetime.now(UTC).date()
     serve_json_fixture(httpserver, "/v1/models", "v1_models.json")
     httpserver.expect_request(
-        "/invocations/stats/llm",
-        query_string={
-            "start_date": (today - timedelta(days=30)).isoformat(),
-            "end_date": today.isoformat(),
-        },
-        headers={"User-Agent": scrape_app.config["USER_AGENT"]},
+        "/invocations/stats/llm", headers={"User-Agent": scrape_app.config["USER_AGENT"]}
     ).respond_with_data(fixture_text("stats_llm.json"), content_type="application/json")
     serve_utilization(httpserver)
+    last_30_days = {
+        "start_date": (today - timedelta(days=30)).isoformat(),
+        "end_date": today.isoformat(),
+    }
 
+    def stats_asked() -> list[dict[str, str]]:
+        asked = [r for r, _ in httpserver.log if r.path == "/invocations/stats/llm"]
+        return [dict(r.args) for r in asked]
+
+    # The first run asks for the last 30 days first (then older months: the backfill).
     assert run_scrape(scrape_app.config, source="api").status == "ok"
+    assert stats_asked()[0] == last_30_days
+    httpserver.clear_log()
+    # Later runs ask for those only.
+    assert run_scrape(scrape_app.config, source="api").status == "ok"
+    assert stats_asked() == [last_30_days]
 
 
 def test_catalogue_failure_keeps_old_data_and_offset(scrape_app, upstream, db_path):

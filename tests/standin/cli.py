@@ -1,7 +1,7 @@
 """A faithful local stand-in for chutes.ai: the JSON API, the LLM API and the SvelteKit pages.
 
-CLI: `python -m tests.standin --port 8765 [--synthetic N] [--no-fixtures]
-[--page-form inline|hoisted|streamed|legacy] [--shift-to-today] [--faster-last-week N]
+CLI: `python -m tests.standin --port 8765 [--synthetic N [--days D]] [--no-fixtures]
+[--page-form inline|hoisted|hoisted6|streamed|legacy] [--shift-to-today] [--faster-last-week N]
 [--snapshots-from ISO --snapshot-step S --vary-capacity]` (the capacity snapshots' clock:
 see `tests/standin/capacity.py`)."""
 
@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--days", type=int, default=31, metavar="N", help="days of synthetic history (to today)"
+    )
+    parser.add_argument(
         "--faster-last-week",
         type=int,
         default=0,
@@ -61,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_fixtures:
         parts.append(Dataset.from_fixtures(shift_to=today if args.shift_to_today else None))
     if args.synthetic:
-        parts.append(Dataset.synthetic(args.synthetic, today=today, seed=args.seed))
+        parts.append(Dataset.synthetic(args.synthetic, days=args.days, today=today, seed=args.seed))
     if not parts:
         parser.error("--no-fixtures needs --synthetic N")
     dataset = parts[0] if len(parts) == 1 else parts[0].extend(parts[1])

@@ -196,13 +196,17 @@ def _hoist_name(num: int) -> str:
     return f"{name}0" if _RESERVED.fullmatch(name) else name
 
 
-def devalue_uneval(value: Any, replacer: Callable[[Any], str | None] | None = None) -> str:
+def devalue_uneval(
+    value: Any, replacer: Callable[[Any], str | None] | None = None, *, major: int = 5
+) -> str:
     """devalue's `uneval`: the JavaScript expression that rebuilds `value`.
 
     dict -> object, list/tuple -> array, set -> Set, datetime -> Date, None -> null,
     `UNDEFINED` -> `void 0`, `HOLE` -> an array hole. Containers referenced more than once
-    (by identity) are hoisted into an IIFE exactly like devalue does. `replacer` is called
-    for every non-primitive; a string it returns is used verbatim (how SvelteKit writes
+    (by identity) are hoisted into an IIFE exactly like devalue does: `major` 5 passes them
+    as parameters, `(function(a){a.k=…;return …}({}))`; 6 declares each where it is first
+    needed, `(function(){let a={};a.k=…;return …}())`. `replacer` is called for every
+    non-primitive; a string it returns is used verbatim (how SvelteKit writes
     `__sveltekit_x.defer(1)` for promises).
     """
     counts: dict[int, list[Any]] = {}  # id -> [thing, count], in first-visit order
@@ -235,12 +239,60 @@ def devalue_uneval(value: Any, replacer: Callable[[Any], str | None] | None = No
     # Python's sort is stable, like V8's, so equal counts keep first-visit order.
     shared = sorted((entry for entry in counts.values() if entry[1] > 1), key=lambda e: -e[1])
     names = {id(entry[0]): _hoist_name(i) for i, entry in enumerate(shared)}
+    statements: list[str] = []
+    declared: set[int] = set()
+
+    def declare(thing: Any) -> None:
+        # devalue 6: `let a=…` where the value is first needed, then its statements, each
+        # value stringified (and so declared) before the statement that uses it.
+        declared.add(id(thing))
+        statements.append(f"let {names[id(thing)]}={hoisted_initial(thing)}")
+        for fill in hoisted_fills(thing):
+            statements.append(fill())
+
+    def hoisted_initial(thing: Any) -> str:
+        """A hoisted value's initial value; hoisted_fills's statements fill it in."""
+        key = id(thing)
+        if key in custom:
+            return custom[key]
+        if isinstance(thing, dict):
+            return "{}"
+        if isinstance(thing, list | tuple):
+            return f"Array({len(thing)})"
+        if isinstance(thing, set | frozenset):
+            return "new Set"
+        return f"new Date({_epoch_ms(thing)})"
+
+    def hoisted_fills(thing: Any) -> list[Callable[[], str]]:
+        # Deferred, so each runs when its statement is written: devalue 6 declares a
+        # value met in a statement just before that statement.
+        name, key = names[id(thing)], id(thing)
+        if key in custom:
+            return []
+        if isinstance(thing, dict):
+            return [
+                (lambda k=k, v=v: f"{name}{_safe_prop(k)}={stringify(v)}")
+                for k, v in _js_keys(thing)
+            ]
+        if isinstance(thing, list | tuple):
+            return [
+                (lambda i=i, v=v: f"{name}[{i}]={stringify(v)}")
+                for i, v in enumerate(thing)
+                if v is not HOLE
+            ]
+        if isinstance(thing, set | frozenset) and thing:
+            if major < 6:  # one chained statement
+                return [lambda: name + "." + ".".join(f"add({stringify(v)})" for v in thing)]
+            return [(lambda v=v: f"{name}.add({stringify(v)})") for v in thing]
+        return []
 
     def stringify(thing: Any) -> str:
         if _is_primitive(thing):
             return _uneval_primitive(thing)
         key = id(thing)
         if key in names:
+            if major >= 6 and key not in declared:
+                declare(thing)
             return names[key]
         if key in custom:
             return custom[key]
@@ -259,29 +311,15 @@ def devalue_uneval(value: Any, replacer: Callable[[Any], str | None] | None = No
     text = stringify(value)
     if not names:
         return text
+    if major >= 6:
+        return f"(function(){{{';'.join(statements)};return {text}}}())"
 
     params: list[str] = []
-    statements: list[str] = []
     values: list[str] = []
     for thing, _count in shared:
-        name = names[id(thing)]
-        params.append(name)
-        if id(thing) in custom:
-            values.append(custom[id(thing)])
-        elif isinstance(thing, dict):
-            values.append("{}")
-            statements.extend(f"{name}{_safe_prop(k)}={stringify(v)}" for k, v in _js_keys(thing))
-        elif isinstance(thing, list | tuple):
-            values.append(f"Array({len(thing)})")
-            statements.extend(
-                f"{name}[{i}]={stringify(v)}" for i, v in enumerate(thing) if v is not HOLE
-            )
-        elif isinstance(thing, set | frozenset):
-            values.append("new Set")
-            if thing:
-                statements.append(name + "." + ".".join(f"add({stringify(v)})" for v in thing))
-        else:
-            values.append(f"new Date({_epoch_ms(thing)})")
+        params.append(names[id(thing)])
+        values.append(hoisted_initial(thing))
+        statements.extend(fill() for fill in hoisted_fills(thing))
     statements.append(f"return {text}")
     return f"(function({','.join(params)}){{{';'.join(statements)}}}({','.join(values)}))"
 

@@ -10,7 +10,9 @@ from typing import Any
 
 from tests.standin.encoders import devalue_stringify, devalue_uneval
 
-PAGE_FORMS = ("inline", "hoisted", "streamed", "legacy")
+# "hoisted6": the hoisted form as devalue 6 writes it, `(function(){let a=…;…}())`.
+PAGE_FORMS = ("inline", "hoisted", "hoisted6", "streamed", "legacy")
+HOISTED_FORMS = ("hoisted", "hoisted6")
 
 KIT_GLOBAL = "__sveltekit_1qmvh4f"
 # Where the `/app` page sits and which route node it loads.
@@ -126,7 +128,9 @@ class _Deferred:
     value: Any
 
 
-def _serialise_nodes(nodes: list[dict[str, Any] | None], legacy: bool) -> tuple[str, list[str]]:
+def _serialise_nodes(
+    nodes: list[dict[str, Any] | None], legacy: bool, major: int = 5
+) -> tuple[str, list[str]]:
     """The `data:[…]` text for the page nodes, and the `<script>` chunks streamed after it."""
     chunks: list[str] = []
     next_id = 1
@@ -137,7 +141,7 @@ def _serialise_nodes(nodes: list[dict[str, Any] | None], legacy: bool) -> tuple[
             return None
         promise_id = next_id
         next_id += 1
-        text = devalue_uneval([thing.value], replacer)
+        text = devalue_uneval([thing.value], replacer, major=major)
         chunks.append(f"<script>{KIT_GLOBAL}.resolve({promise_id}, () => {text})</script>\n")
         return f"{KIT_GLOBAL}.defer({promise_id})"
 
@@ -149,10 +153,11 @@ def _serialise_nodes(nodes: list[dict[str, Any] | None], legacy: bool) -> tuple[
             # SvelteKit 1.x: quoted wrapper keys, `uses` as plain JSON.
             uses = json.dumps(node["uses"], separators=(",", ":"))
             parts.append(
-                f'{{"type":"data","data":{devalue_uneval(node["data"], replacer)},"uses":{uses}}}'
+                f'{{"type":"data","data":{devalue_uneval(node["data"], replacer, major=major)},'
+                f'"uses":{uses}}}'
             )
         else:
-            parts.append(devalue_uneval(node, replacer))
+            parts.append(devalue_uneval(node, replacer, major=major))
     return "[" + ",".join(parts) + "]", chunks
 
 
@@ -165,7 +170,7 @@ def _page(
 ) -> tuple[str, list[str]]:
     """A whole SvelteKit document; script is "ok", "missing" or "malformed"."""
     legacy = page_form == "legacy"
-    data, chunks = _serialise_nodes(nodes, legacy=legacy)
+    data, chunks = _serialise_nodes(nodes, legacy=legacy, major=6 if page_form == "hoisted6" else 5)
     if script == "malformed":
         data = data[: len(data) // 2]  # a literal cut off mid-value: unbalanced, unparsable
     document = _document(**route, data=None if script == "missing" else data, legacy=legacy)
@@ -233,7 +238,7 @@ def render_app_page(
     )
     main = f'<main class="catalogue"><!--[-->{links}<!--]--></main>'
     data: dict[str, Any] = {"chutes": envelope}
-    if page_form == "hoisted":
+    if page_form in HOISTED_FORMS:
         data["featured"] = items[:3]  # the same chute objects twice: devalue hoists them
     elif page_form == "streamed":
         data = {"chutes": _Deferred(envelope)}
@@ -255,7 +260,7 @@ def render_stats_page(
         f"</tr></thead><tbody><!--[-->{_stats_table_rows(own)}<!--]--></tbody></table>"
     )
     data: dict[str, Any] = {"chute": chute, "stats": rows, "tab": "stats"}
-    if page_form == "hoisted":
+    if page_form in HOISTED_FORMS:
         # The rows list twice (hoisted as `Array(n)`) and this chute's newest row twice
         # (hoisted as `{}` plus `b.chute_id=…` statements), as FORMATS.md describes.
         data["latest"] = own[0] if own else None

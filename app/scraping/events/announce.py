@@ -12,6 +12,7 @@ from app.db import prices as price_store
 from app.scraping.events.detect import ModelState, NewEvent, detect
 from app.scraping.events.price_change import price_events
 from app.scraping.events.speed_shift import history_needed
+from app.scraping.events.types import SpeedAnnounced
 
 
 class Announcer:
@@ -54,7 +55,7 @@ def model_states(
     history = event_store.history_by_model(conn, history_needed(today))
     listings = event_store.last_of_family(conn, "listing")
     rates = event_store.last_of_family(conn, "rate")
-    speed_keys = event_store.keys_of_kind(conn, "speed_change")
+    speeds = event_store.last_speed_changes(conn)
     states = []
     for model in event_store.model_rows(conn, listed_before | listed_now):
         cid = model["chute_id"]
@@ -72,7 +73,7 @@ def model_states(
                 rows=history.get(cid, []),
                 last_listing=listings.get(cid),
                 last_rate=rates.get(cid),
-                speed_keys=frozenset(speed_keys.get(cid, ())),
+                last_speed=SpeedAnnounced(*speeds[cid]) if cid in speeds else None,
             )
         )
     states.sort(key=lambda s: s.name.casefold())

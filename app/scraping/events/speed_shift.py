@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from app.methodology import SPEED_CHANGE_THRESHOLD, SPEED_CHANGE_WINDOW_DAYS
 from app.rows import DailyRow
-from app.scraping.events.types import ModelState, NewEvent
+from app.scraping.events.types import ModelState, NewEvent, SpeedAnnounced
 from app.scraping.speeds.stats import weighted_mean_tps
 
 # How far back an unbroken shift is followed to find the day it started.
@@ -89,15 +89,34 @@ def history_needed(today: date) -> str:
     return (today - timedelta(days=MAX_EPISODE_DAYS + 2 * SPEED_CHANGE_WINDOW_DAYS + 1)).isoformat()
 
 
+def announced_already(last: SpeedAnnounced | None, shift: Shift, since: str) -> bool:
+    """Whether the shift holding now was announced (SPEC §5): one speed_change per episode,
+    at most one per (chute, direction) in 7 days unless the direction flips.
+
+    The newest speed_change of the model, the same way, covers it when it was announced
+    for a day inside the current episode (`since` .. now), or within the last 7 days: an
+    upstream revision that moves the episode's first day (a revised day falls below the
+    line, a later day rises above it) must not announce the same step again.
+    """
+    if last is None or last.direction != shift.direction or not last.window_end:
+        return False
+    announced, end = date.fromisoformat(last.window_end), date.fromisoformat(shift.window_end)
+    in_episode = last.window_end >= since
+    return in_episode or (end - announced).days < SPEED_CHANGE_WINDOW_DAYS
+
+
 def speed_event(m: ModelState, today: date, min_requests: int) -> list[NewEvent]:
     """A speed_change for the shift holding now, unless its episode was announced."""
     found = current_shift(m.rows, today, min_requests)
     if found is None:
         return []
     shift, since = found
-    key = f"speed_change:{m.chute_id}:{shift.direction}:{since}"
-    if key in m.speed_keys:
+    if announced_already(m.last_speed, shift, since):
         return []
+    # Keyed on the speed_change it follows: deriving again from the same state gives the
+    # same key, so a re-run never stores it twice.
+    after = m.last_speed.id if m.last_speed else 0
+    key = f"speed_change:{m.chute_id}:{shift.direction}:after-{after}"
     text = (
         f"{m.name} got {abs(shift.change):.0%} {shift.direction}:"
         f" {shift.tps_before:.1f} → {shift.tps_after:.1f} tok/s"

@@ -1,7 +1,7 @@
 """The plain data of event detection: what a model's state is, what an event is. No I/O."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app.rows import DailyRow
@@ -24,7 +24,18 @@ class ModelState:
     # The newest listing (added/removed) and rate-limit events: (kind, id); None if none.
     last_listing: tuple[str, int] | None = None
     last_rate: tuple[str, int] | None = None
-    speed_keys: frozenset[str] = field(default_factory=frozenset)
+    # The newest speed_change announced for the model; None if none.
+    last_speed: "SpeedAnnounced | None" = None
+
+
+@dataclass(frozen=True)
+class SpeedAnnounced:
+    """What the newest speed_change of a model said: its id, direction, and the last day
+    of the recent window it was announced for (UTC)."""
+
+    id: int
+    direction: str
+    window_end: str
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,14 @@
 
 devalue is the serializer SvelteKit uses for server data. Its `uneval` output is
 JavaScript, not JSON (unquoted keys, `.52`, `void 0`, `new Date(…)`, objects hoisted into
-an IIFE, …): `UnevalParser` is a small recursive-descent parser for exactly that subset of
-JavaScript; it never evaluates code, and anything outside the subset is a DevalueError
-naming the offset. Its `stringify` output (the node data of `__data.json`) is a flat JSON
-array of values referring to each other by index; `parse_stringified` rebuilds it. Where
-SvelteKit puts either in a page or answer is app/scraping/sources/sveltekit.py's business.
+an IIFE, …). Both majors' hoisting is read: devalue 5 passes the hoisted values as the
+IIFE's parameters, `(function(a){a.k=1;return [a,a]}({}))`; devalue 6 declares them in
+its body, `(function(){let a={};a.k=1;return [a,a]}())`. `UnevalParser` is a small
+recursive-descent parser for exactly that subset of JavaScript; it never evaluates code,
+and anything outside the subset is a DevalueError naming the offset. Its `stringify`
+output (the node data of `__data.json`) is a flat JSON array of values referring to each
+other by index; `parse_stringified` rebuilds it. Where SvelteKit puts either in a page
+or answer is app/scraping/sources/sveltekit.py's business.
 
 Value mapping: objects -> dict, arrays -> list (holes -> None), `void 0`/`null` -> None,
 `NaN`/`Infinity` -> float, integer literals -> int, `new Date(ms)` -> timezone-aware
@@ -566,6 +569,9 @@ class UnevalParser:
             if name == "delete":
                 i = self.delete(j, scope)
                 continue
+            if name == "let":
+                i = self.declare(j, scope)
+                continue
             if name not in scope:
                 raise self.fail(f"assignment to unknown variable {name!r}", i)
             k = self.ws(j)
@@ -574,6 +580,20 @@ class UnevalParser:
                 scope[name], i = self.value(self.ws(k + 1), scope)
                 continue
             i = self.statement(scope[name], j, scope)
+
+    def declare(self, i: int, scope: dict) -> int:
+        """devalue 6's hoisting, `let a={}` (or `let a=…,b=…`): each name bound in this
+        function's scope, in order, so a later value may refer to an earlier name."""
+        s = self.s
+        while True:
+            name, i = self.ident(i)
+            if name in _RESERVED:
+                raise self.fail(f"cannot declare {name!r}", i)
+            scope[name], i = self.value(self.ws(self.expect(i, "=")), scope)
+            i = self.ws(i)
+            if s[i] != ",":
+                return i
+            i += 1
 
     def statement(self, target: Any, i: int, scope: dict) -> int:
         """`x.key=v`, `x["key"]=v`, `x[0]=v`, `x.add(v).add(w)`, `x.set(k, v)`."""
@@ -664,6 +684,8 @@ class UnevalParser:
 
 
 _MISSING = object()
+# Words a `let` cannot bind (devalue never names a value so).
+_RESERVED = frozenset({"let", "return", "delete", "function", "new", "var", *_KEYWORD_VALUES})
 _VAR_ARGUMENTS = re.compile(r"var\[([A-Za-z_$][\w$]*(?:,[A-Za-z_$][\w$]*)*)\]=arguments\[0\];")
 
 

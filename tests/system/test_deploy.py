@@ -51,12 +51,14 @@ SYSTEMD_DIR = DEPLOY / "systemd"
 PREFIX = "/opt/chutes-leaderboard"
 SERVICES = ["chutes-leaderboard.service", "chutes-leaderboard-scrape.service"]
 BACKUP_SERVICE = "chutes-leaderboard-backup.service"
+LITESTREAM_SERVICE = "chutes-leaderboard-litestream.service"
 UNITS = [
     "chutes-leaderboard.socket",
     *SERVICES,
     "chutes-leaderboard-scrape.timer",
     BACKUP_SERVICE,
     "chutes-leaderboard-backup.timer",
+    LITESTREAM_SERVICE,
 ]
 # Always name it: the fallback, `hostname -f`, may wait on DNS in a sandbox.
 NAME_ARGS = ("--server-name", SERVER_NAME)
@@ -238,7 +240,7 @@ def test_systemd_analyze_verify(systemd_root: Path) -> None:
     assert proc.returncode == 0 and not ours, proc.stderr
 
 
-@pytest.mark.parametrize("service", [*SERVICES, BACKUP_SERVICE])
+@pytest.mark.parametrize("service", [*SERVICES, BACKUP_SERVICE, LITESTREAM_SERVICE])
 def test_systemd_security_exposure(systemd_root: Path, service: str) -> None:
     if systemd_version() < 250:
         pytest.skip("systemd-analyze security --offline needs systemd >= 250")

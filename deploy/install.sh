@@ -43,6 +43,11 @@ UNITS=("$NAME.socket" "$NAME.service" "$NAME-scrape.service" "$NAME-scrape.timer
     "$NAME-backup.service" "$NAME-backup.timer")
 # Daily database backups (deploy/backup.sh), owned by the service user.
 BACKUP_DIR=/var/backups/$NAME
+# Litestream (chutes-leaderboard-litestream.service): its configuration, written once,
+# and the default replica directory (the unit's StateDirectory=, made by systemd).
+UNITS+=("$NAME-litestream.service")
+LITESTREAM_CONF=$CONF_DIR/litestream.yml
+REPLICA_DIR=/var/lib/$NAME-replica
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 die() { echo "install.sh: $*" >&2; exit 1; }
@@ -184,6 +189,8 @@ render() {
         -e "$listen6_sed" \
         -e "s|@BACKUP_DIR@|$BACKUP_DIR|g" \
         -e "s|@LISTEN@|$LISTEN|g" \
+        -e "s|@REPLICA_DIR@|$REPLICA_DIR|g" \
+        -e "s|@DATABASE@|$(sed_escape "$DATABASE")|g" \
         "$1")
     # The HTTPS help text mentions @PLACEHOLDERS@ in comments only; anything else left
     # over means a placeholder this script does not know.
@@ -358,6 +365,15 @@ remembered=$(
         "$PREFIX" "$SERVER_NAME" "$SERVICE_USER" "$LISTEN"
 )
 put 0644 "$CONF_DIR/install.conf" <<<"$remembered"
+DATABASE=$(sed -n 's/^LEADERBOARD_DATABASE=//p' "$root$CONF_DIR/leaderboard.env" 2>/dev/null | tail -1 || true)
+DATABASE=${DATABASE:-/var/lib/$NAME/leaderboard.sqlite3}
+# Litestream's configuration names the database leaderboard.env names; written only if
+# absent (an operator's S3/SFTP replica and its keys stay), 0640 like leaderboard.env.
+if [[ ! -e $root$LITESTREAM_CONF ]]; then
+    say "new $LITESTREAM_CONF (replica: $REPLICA_DIR; S3/SFTP: see deploy/README.md)"
+    put_rendered 0640 "$SRC/deploy/litestream.yml" "$LITESTREAM_CONF"
+    sys chgrp "$SERVICE_USER" "$LITESTREAM_CONF"
+fi
 
 # --- 6. systemd units ------------------------------------------------------------------
 
@@ -425,6 +441,16 @@ fi
 if ((first_install)); then
     say "first scrape (in the background: journalctl -u $NAME-scrape -f)"
     sys systemctl start --no-block "$NAME-scrape.service"
+fi
+
+# Replication starts once the database exists (init-db above); a new binary (new venv)
+# or a changed unit restarts it, which syncs what is pending before it stops.
+sys systemctl enable "$NAME-litestream.service"
+if [[ $live == 1 ]] && systemctl -q is-active "$NAME-litestream.service" && ((deps_changed == 0)) \
+    && ! unit_changed "$NAME-litestream.service"; then
+    :
+else
+    sys systemctl restart "$NAME-litestream.service"
 fi
 
 say "nginx"

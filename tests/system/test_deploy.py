@@ -51,12 +51,14 @@ SYSTEMD_DIR = DEPLOY / "systemd"
 PREFIX = "/opt/chutes-leaderboard"
 SERVICES = ["chutes-leaderboard.service", "chutes-leaderboard-scrape.service"]
 BACKUP_SERVICE = "chutes-leaderboard-backup.service"
+LITESTREAM_SERVICE = "chutes-leaderboard-litestream.service"
 UNITS = [
     "chutes-leaderboard.socket",
     *SERVICES,
     "chutes-leaderboard-scrape.timer",
     BACKUP_SERVICE,
     "chutes-leaderboard-backup.timer",
+    LITESTREAM_SERVICE,
 ]
 # Always name it: the fallback, `hostname -f`, may wait on DNS in a sandbox.
 NAME_ARGS = ("--server-name", SERVER_NAME)
@@ -238,7 +240,7 @@ def test_systemd_analyze_verify(systemd_root: Path) -> None:
     assert proc.returncode == 0 and not ours, proc.stderr
 
 
-@pytest.mark.parametrize("service", [*SERVICES, BACKUP_SERVICE])
+@pytest.mark.parametrize("service", [*SERVICES, BACKUP_SERVICE, LITESTREAM_SERVICE])
 def test_systemd_security_exposure(systemd_root: Path, service: str) -> None:
     if systemd_version() < 250:
         pytest.skip("systemd-analyze security --offline needs systemd >= 250")
@@ -283,6 +285,35 @@ def test_units_follow_the_contract() -> None:
     assert sandbox(SERVICES[0]) == sandbox(SERVICES[1])
     assert ("ProtectSystem", "strict") in sandbox(SERVICES[0])
     assert ("CapabilityBoundingSet", "") in sandbox(SERVICES[0])
+
+
+def test_litestream_unit_replicates_with_the_services_user_and_no_network() -> None:
+    web = dict(unit_settings(SYSTEMD_DIR / "chutes-leaderboard.service"))
+    unit = dict(unit_settings(SYSTEMD_DIR / LITESTREAM_SERVICE))
+    assert unit["ExecStart"] == (
+        "@PREFIX@/.venv/bin/litestream replicate -config @CONF_DIR@/litestream.yml"
+    )
+    assert {k: unit[k] for k in ("User", "Group", "UMask")} == {
+        k: web[k] for k in ("User", "Group", "UMask")
+    }
+    # The database's directory (Litestream writes beside it) and the default replica.
+    assert unit["StateDirectory"].split() == [web["StateDirectory"], "chutes-leaderboard-replica"]
+    assert unit["PrivateNetwork"] == "yes" and unit["IPAddressDeny"] == "any"
+    assert unit["RestrictAddressFamilies"] == "AF_UNIX"
+    assert "[Install]" in (SYSTEMD_DIR / LITESTREAM_SERVICE).read_text()
+
+
+def test_install_writes_the_litestream_config_once(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    install(root, *NAME_ARGS)
+    conf = root / "etc/chutes-leaderboard/litestream.yml"
+    text = conf.read_text()
+    assert "path: /var/lib/chutes-leaderboard/leaderboard.sqlite3" in text
+    assert "path: /var/lib/chutes-leaderboard-replica/leaderboard" in text
+    assert not PLACEHOLDER.findall(text) and oct(conf.stat().st_mode & 0o777) == "0o640"
+    conf.write_text(text.replace("type: file", "type: file # the operator's"))
+    install(root, *NAME_ARGS)
+    assert "# the operator's" in conf.read_text()
 
 
 def test_timer_fires_every_ten_minutes_after_upstreams_refresh() -> None:

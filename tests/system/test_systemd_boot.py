@@ -45,8 +45,13 @@ BACKUPS = f"/var/backups/{NAME}"
 PREFIX = f"/opt/{NAME}"
 CHECKOUT = "/root/leaderboard"  # where the "sysadmin" cloned the repository
 SERVICES = [f"{NAME}.service", f"{NAME}-scrape.service", f"{NAME}-backup.service"]
-# The same ceiling as the offline score in tests/system/test_deploy.py.
-MAX_EXPOSURE = 2.0
+LITESTREAM_SERVICE = f"{NAME}-litestream.service"
+SERVICES.append(LITESTREAM_SERVICE)
+LITESTREAM = f"{PREFIX}/.venv/bin/litestream"
+LITESTREAM_CONF = f"/etc/{NAME}/litestream.yml"
+# The same ceiling as the offline score in tests/system/test_deploy.py (issue 20: every
+# unit at most 1.0 inside the booted system too).
+MAX_EXPOSURE = 1.0
 # Not part of a deployment: the checkout's own caches and tools.
 NOT_COPIED = shutil.ignore_patterns(
     ".git", ".venv", "instance", "__pycache__", ".pytest_cache", ".ruff_cache",
@@ -411,6 +416,95 @@ def test_backup_and_restore(site: Site) -> None:
     assert refused.returncode != 0
     assert site.show(f"{NAME}.service", "ActiveState")["ActiveState"] == "active"
     assert daily_rows(site) == rows
+
+
+# Per table (Litestream's own _litestream_* aside), the row count and a digest of every
+# row in a fixed order; run inside with the venv's Python (stdlib sqlite3), read-only.
+TABLE_DIGESTS = r"""
+import hashlib, json, sqlite3, sys
+conn = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+out = {}
+for (table,) in conn.execute(
+    "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    " AND name NOT LIKE '\\_litestream%' ESCAPE '\\' ORDER BY name"
+):
+    width = len(conn.execute(f'PRAGMA table_info("{table}")').fetchall())
+    order = ", ".join(str(i) for i in range(1, width + 1))
+    rows = conn.execute(f'SELECT * FROM "{table}" ORDER BY {order}').fetchall()
+    out[table] = f"{len(rows)}:" + hashlib.sha256(repr(rows).encode()).hexdigest()
+print(json.dumps(out))
+"""
+
+
+def table_digests(site: Site, path: str) -> dict[str, str]:
+    script = "/var/tmp/table_digests.py"
+    (site.system.root / script.lstrip("/")).write_text(TABLE_DIGESTS)
+    out = site.sh(f"runuser -u {NAME} -- {PREFIX}/.venv/bin/python {script} {path}")
+    return json.loads(out)
+
+
+def replica_on_the_side(site: Site, out: str = "/var/tmp/side.sqlite3") -> dict[str, str] | str:
+    """`litestream restore -o OUT` of the live database's replica: its table digests (or
+    why there is none yet)."""
+    site.sh(f"rm -f {out} {out}-wal {out}-shm")
+    proc = site.system.run(
+        [LITESTREAM, "restore", "-config", LITESTREAM_CONF, "-o", out, DB], check=False
+    )
+    if proc.returncode != 0:
+        return proc.stderr
+    site.sh(f"chown {NAME}: {out}")
+    return table_digests(site, out)
+
+
+def replica_catches_up(site: Site, deadline_s: float = 30) -> dict[str, str]:
+    live = table_digests(site, DB)
+    deadline = time.monotonic() + deadline_s
+    while (side := replica_on_the_side(site)) != live:
+        assert time.monotonic() < deadline, f"replica never caught up:\n{side}\n{live}"
+        time.sleep(0.5)
+        live = table_digests(site, DB)  # a timer's scrape may land meanwhile
+    return live
+
+
+def test_litestream_replicates_while_scrapes_run(site: Site) -> None:
+    unit = site.show(LITESTREAM_SERVICE, "ActiveState", "User", "MainPID", "UnitFileState")
+    assert unit["ActiveState"] == "active" and unit["User"] == NAME, unit
+    assert unit["UnitFileState"] == "enabled", unit
+    conf = site.sh(f"stat -c '%U:%G %a' {LITESTREAM_CONF}").strip()
+    assert conf == f"root:{NAME} 640"
+    status = site.sh(f"cat /proc/{unit['MainPID']}/status")
+    assert re.search(r"^NoNewPrivs:\s+1$", status, re.M), status
+    before = daily_rows(site)
+    for _ in range(2):
+        scrape_now(site)
+        live = replica_catches_up(site)
+    assert int(live["scrape_runs"].split(":")[0]) >= 2 and daily_rows(site) >= before
+    assert site.sh("sqlite3 /var/tmp/side.sqlite3 'PRAGMA integrity_check'").strip() == "ok"
+    # The default replica: systemd's StateDirectory=, the service user's only.
+    owner = site.sh(f"stat -c '%U:%G %a' /var/lib/{NAME}-replica").strip()
+    assert owner == f"{NAME}:{NAME} 750", owner
+
+
+def test_restore_from_replica(site: Site) -> None:
+    scrape_now(site)
+    live = replica_catches_up(site)
+    # The disaster: the database file is gone (with the history chutes.ai no longer shows).
+    site.system.run(["systemctl", "stop", f"{NAME}-scrape.timer"])
+    site.sh(f"rm -f {DB} {DB}-wal {DB}-shm")
+    assert site.system.run(["test", "-e", DB], check=False).returncode != 0
+    out = site.sh(f"{PREFIX}/deploy/restore.sh --from-replica 2>&1", timeout=180)
+    assert "restored" in out, out
+    assert table_digests(site, DB) == live
+    assert site.sh(f"stat -c '%U:%G %a' {DB}").strip() == f"{NAME}:{NAME} 600"
+    for unit in (f"{NAME}.socket", f"{NAME}.service", f"{NAME}-scrape.timer", LITESTREAM_SERVICE):
+        state = site.system.run(["systemctl", "is-active", unit], check=False).stdout
+        assert state.strip() == "active", unit
+    status, body = site.curl("/api/models?after=replica-restore")
+    assert status == 200 and json.loads(body), body
+    # Replication goes on from the restored file: the next scrape reaches the replica.
+    scrape_now(site)
+    after = replica_catches_up(site)
+    assert int(after["scrape_runs"].split(":")[0]) > int(live["scrape_runs"].split(":")[0])
 
 
 def test_security_exposure_inside(site: Site) -> None:

@@ -187,6 +187,14 @@ REACH_THE_APP = {
     "control-character-in-a-validator": b"GET /api/models HTTP/1.1\r\n"
     + HOST
     + b'If-None-Match: "a\x01b"\r\n\r\n',
+    "control-character-in-x-forwarded-for": b"GET /api/models HTTP/1.1\r\n"
+    + HOST
+    + b"X-Forwarded-For: 10.0.0.1\x01\r\n\r\n",
+    "long-x-forwarded-for": b"GET /api/models HTTP/1.1\r\n"
+    + HOST
+    + b"X-Forwarded-For: "
+    + b"1" * 8170
+    + b"\r\n\r\n",
     "contradictory-scheme-headers": b"GET /api/models HTTP/1.1\r\n"
     + HOST
     + b"X-Forwarded-Ssl: on\r\nX-Forwarded-Protocol: ssl\r\n\r\n",

@@ -136,7 +136,9 @@ BASELINE_EXTRA = """        alias {prefix}/static/bench/;
 def with_static_baseline(site: str, prefix: Path) -> str:
     """The rendered site plus /bench-static/, derived from its `location /` (deploy/ is
     not changed)."""
-    start = site.index("\n    location / {\n")
+    # The site's own server's `location /` (the default server before it has one too,
+    # which only says 444).
+    start = site.rindex("\n    location / {\n")
     end = site.index("\n    }\n", start) + len("\n    }\n")
     lines = []
     for line in site[start:end].splitlines(keepends=True):

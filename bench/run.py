@@ -42,7 +42,7 @@ from app.plumbing import hotpath
 from app.scraping.run import run_scrape
 from app.scraping.sources.api import parse_stats
 from app.scraping.sources.pages import parse_data_json, parse_stats_page
-from bench import loadgen, procs
+from bench import health_flood, loadgen, procs
 from bench.litestream import litestream_rows
 from bench.visitor import visitor_rows
 from tests.deploy_helpers import ROOT, SERVER_NAME
@@ -526,6 +526,8 @@ def bench_serving(
                     )
                     via_nginx += rows_
                 weight = page_weight(port)
+                log("health flood: quiet, then one address flooding /api/health")
+                via_nginx.append(Row(*health_flood.row(port, SERVER_NAME, max(duration, 5.0))))
                 with procs.nginx(work, prefix, micro_cache=False) as uncached:
                     warm(uncached, SERVING_PATHS)
                     check_micro_cache(port, uncached)
@@ -549,6 +551,11 @@ def bench_serving(
                 for path in SERVING_PATHS
             ]  # fmt: skip
             weight = not_measured(PAGE_WEIGHT_FIGURE, f"< {PAGE_WEIGHT_GOAL_KB:.0f} KB", NO_NGINX)
+            via_nginx.append(
+                not_measured(
+                    health_flood.FIGURE, f"<= {health_flood.GOAL_RATIO:g}x quiet", NO_NGINX
+                )
+            )
         # Top up so each worker has answered its share of MEMORY_REQUESTS at least.
         if served < 2 * MEMORY_REQUESTS:
             served += measure(app.port, "/api/models").requests

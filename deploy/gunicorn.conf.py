@@ -73,6 +73,11 @@ keepalive = 2
 # default of 4094 bytes turned a ~4 KB search into gunicorn's own bare 414 page. Its
 # maximum, so the app answers whatever nginx lets through (the API with a JSON 400).
 limit_request_line = 8190
+# nginx forwards only headers it makes itself (proxy_pass_request_headers off), each far
+# below gunicorn's field limits, so gunicorn never answers with its own HTML 400/431;
+# these are its maxima all the same, so that whatever nginx lets through reaches the app.
+limit_request_field_size = 16384
+limit_request_fields = 32768
 
 # preload_app would be *safe*: create_app() opens no database connection, thread or
 # socket (SQLite is opened lazily per request and closed at teardown), so nothing

@@ -99,11 +99,29 @@ _PROXY_CACHE = re.compile(r"^([ \t]*)proxy_cache[ \t]+(?!off;)\S+;", re.MULTILIN
 
 def without_micro_cache(site: str) -> str:
     """The rendered site with its micro-cache switched off (`proxy_cache off;` in place
-    of `proxy_cache <zone>;`), so nginx proxies every request to gunicorn: for the
-    benchmark's comparison only; the shipped config is never changed."""
+    of each `proxy_cache <zone>;`: the app's locations and health), so nginx proxies
+    every request to gunicorn: for the benchmark's comparison only; the shipped config is
+    never changed."""
     text, count = _PROXY_CACHE.subn(r"\1proxy_cache off;", site)
+    if count != MICRO_CACHED_LOCATIONS:
+        raise ValueError(
+            f"expected {MICRO_CACHED_LOCATIONS} proxy_cache directives in the site, found {count}"
+        )
+    return text
+
+
+# `location /` and `location = /api/health`.
+MICRO_CACHED_LOCATIONS = 2
+_KEYS_ZONE = re.compile(r"keys_zone=(\w+):\w+")
+
+
+def with_keys_zone(site: str, size: str) -> str:
+    """The rendered site with its micro-cache keys zone resized (e.g. "32k", room for a
+    few dozen keys), so a test can fill it with a few thousand URLs instead of the
+    ~64 000 the shipped zone holds; nothing else changes."""
+    text, count = _KEYS_ZONE.subn(rf"keys_zone=\1:{size}", site)
     if count != 1:
-        raise ValueError(f"expected one proxy_cache directive in the site, found {count}")
+        raise ValueError(f"expected one keys_zone in the site, found {count}")
     return text
 
 
@@ -114,16 +132,22 @@ def write_nginx_conf(
     *,
     upstream_socket: Path | None = None,
     micro_cache: bool = True,
+    keys_zone: str | None = None,
 ) -> Path:
     """Render the site and its snippet into `work`; returns the main nginx.conf.
-    `micro_cache=False` renders a copy with the micro-cache off (without_micro_cache)."""
+    `micro_cache=False` renders a copy with the micro-cache off (without_micro_cache);
+    `keys_zone` a copy with that keys zone size (with_keys_zone)."""
     values = nginx_placeholders(work, port, prefix, upstream_socket)
     (work / "cache").mkdir(exist_ok=True)
     snippet = render((DEPLOY / "nginx/security-headers.conf").read_text(), values)
     (work / "security-headers.conf").write_text(snippet)
     site = work / "site.conf"
     text = render((DEPLOY / "nginx/chutes-leaderboard.conf").read_text(), values)
-    site.write_text(text if micro_cache else without_micro_cache(text))
+    if not micro_cache:
+        text = without_micro_cache(text)
+    if keys_zone is not None:
+        text = with_keys_zone(text, keys_zone)
+    site.write_text(text)
     main = work / "nginx.conf"
     main.write_text(nginx_main_conf(work, site))
     return main

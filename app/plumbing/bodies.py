@@ -14,7 +14,16 @@ from app.clock import parse_utc, seconds_to_utc_midnight, today_utc
 from app.plumbing.cache import cache, data_version, make_conditional
 from app.plumbing.hotpath import replayable
 
-DATA_CACHE_CONTROL = "public, max-age=300"
+# What browsers and CDNs may do with an answer (SPEC §11, "Beyond one machine"). The data
+# changes every 10 minutes: an API body is fresh for 5 minutes, a page for one (its
+# "updated N min ago" line moves). Past that a CDN may keep serving its copy for
+# another 10 minutes while it fetches a new one in the background
+# (stale-while-revalidate), and for a day while the origin is down or erroring
+# (stale-if-error): an old board beats an error page. nginx's own micro-cache ignores
+# these and keeps its 5 s (deploy/nginx).
+CDN_STALE = "stale-while-revalidate=600, stale-if-error=86400"
+DATA_CACHE_CONTROL = f"public, max-age=300, {CDN_STALE}"
+PAGE_CACHE_CONTROL = f"public, max-age=60, {CDN_STALE}"
 
 
 def json_body(data: Any) -> bytes:

@@ -10,6 +10,7 @@ from flask import Response, current_app, make_response, request
 from werkzeug.http import generate_etag
 
 from app import clock
+from app.plumbing.bodies import PAGE_CACHE_CONTROL
 from app.plumbing.cache import cache, make_conditional, query_key, versioned_key
 from app.plumbing.hotpath import replayable
 
@@ -59,7 +60,7 @@ def serve_cached(render: Callable[[], Page], *, vary_on_host: bool = False) -> R
     # The hot path (app/plumbing/hotpath.py) may replay this answer until then.
     replayable(holds_until - clock.now().timestamp())
     response = make_response(body)
-    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Cache-Control"] = PAGE_CACHE_CONTROL
     response.set_etag(etag)
     return make_conditional(response)
 

@@ -6,6 +6,7 @@ from app.api.openapi import document
 from app.db import connection
 from app.db import events as event_store
 from app.db import files as db_files
+from app.plumbing.bodies import DATA_CACHE_CONTROL
 from app.scraping.events.detect import NewEvent
 from tests.seed import seed, simple_model
 
@@ -77,7 +78,7 @@ def test_bad_parameters_are_a_400_naming_them(client, db_path, parameter, query)
 def test_events_are_cached_per_data_version_with_validators(client, db_path):
     store_events(db_path, 2)
     first = client.get("/api/events")
-    assert first.headers["Cache-Control"] == "public, max-age=300"
+    assert first.headers["Cache-Control"] == DATA_CACHE_CONTROL
     again = client.get("/api/events", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
     # A new version: k0 and k1 are stored already (unique keys), k2 shows at once.

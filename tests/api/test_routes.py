@@ -16,6 +16,7 @@ import app.plumbing.errors
 from app.api.openapi import document
 from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS
 from app.db import files as db_files
+from app.plumbing.bodies import DATA_CACHE_CONTROL
 from app.ranking import SORTS
 from tests.conftest import new_app
 from tests.seed import days_ago, seed, simple_model
@@ -446,7 +447,7 @@ def test_health_is_stale_with_models_but_no_good_run(client, db_path):
 )
 def test_cache_headers(client, seeded, path):
     response = client.get(path)
-    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.headers["Cache-Control"] == DATA_CACHE_CONTROL
     # The app's hot path may answer gzipped (app/plumbing/hotpath.py), so it says so, once; nginx
     # adds no second one to an answer already encoded (tests/test_deploy_hardening.py).
     assert response.headers.get_all("Vary") == ["Accept-Encoding"]
@@ -592,7 +593,7 @@ def _refs(node):
 
 def test_openapi_is_cacheable(client):
     first = client.get("/api/openapi.json")
-    assert first.headers["Cache-Control"] == "public, max-age=300"
+    assert first.headers["Cache-Control"] == DATA_CACHE_CONTROL
     again = client.get("/api/openapi.json", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
 

@@ -9,6 +9,7 @@ import pytest
 from app.db import connection
 from app.db import events as event_store
 from app.db import files as db_files
+from app.plumbing.bodies import DATA_CACHE_CONTROL
 from app.scraping.events.detect import NewEvent
 from app.web.badge_svg import SAFETY, badge, box_width, text_width
 from tests.seed import seed, simple_model
@@ -145,7 +146,7 @@ def test_badge_shows_the_ranked_day_tps(client, db_path):
     seed(db_path, [entry], rows)
     response = client.get("/badge/fast.svg")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
-    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.headers["Cache-Control"] == DATA_CACHE_CONTROL
     # Other sites' pages show it in an <img>.
     assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
     svg, texts = parse_badge(response.data)

@@ -8,6 +8,7 @@ from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS
 from app.methodology import (
     EVENT_KINDS,
     FIRST_SCRAPE,
+    MAX_MIN_REQUESTS,
     OFTEN_RATE_LIMITED_SHARE,
     RANK_WINDOW_DAYS,
     SPEED_CHANGE_THRESHOLD,
@@ -224,6 +225,17 @@ LIST_PARAMETERS = [
         "required": False,
         "description": "At most this many models (after q).",
         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+    },
+    {
+        "name": "min_requests",
+        "in": "query",
+        "required": False,
+        "description": (
+            "Raise the ranking gate: ranks are recomputed among the models whose ranked day"
+            " has at least this many requests (the others unranked). At least MIN_REQUESTS,"
+            " its default."
+        ),
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_MIN_REQUESTS},
     },
 ]
 
@@ -488,7 +500,7 @@ def document() -> dict:
                         "status": {"type": "integer"},
                         "parameter": {
                             "type": "string",
-                            "enum": ["sort", "order", "q", "limit", "chute_id"],
+                            "enum": ["sort", "order", "q", "limit", "min_requests", "chute_id"],
                         },
                     },
                 },

@@ -19,9 +19,10 @@ from app.ranking import SORTS
 from app.web import formatting
 
 TOKEN_CHOICES = (256, 1000, 4000)
-# The board shows the ranked day's TTFT and requests (the latest day's when unranked), so
-# it sorts on what it shows; the API sorts on latest_* (app.ranking.SORTS).
-BOARD_FIELDS = {"ttft": "shown_ttft", "requests": "shown_requests"}
+# The board shows the ranked day's TPS, TTFT and requests (the latest day's when unranked),
+# so it sorts on what it shows (SPEC §6: `?sort=tps` is the TPS shown); the API sorts on
+# latest_* (app.ranking.SORTS).
+BOARD_FIELDS = {"tps": "shown_tps", "ttft": "shown_ttft", "requests": "shown_requests"}
 DEFAULT_TOKENS = 1000
 
 
@@ -41,9 +42,9 @@ class Column:
 
 
 COLUMNS = (
-    Column("rank", "#", None, 1),
+    Column("rank", "#", "rank", 1),
     Column("name", "Model", "name", 1, numeric=False),
-    Column("tps", "TPS", "rank", 1),
+    Column("tps", "TPS", "tps", 1),
     Column("band", "7-day range", None, 3),
     Column("ttft", "TTFT", "ttft", 2),
     Column("response", "Answer", None, 1),
@@ -55,11 +56,29 @@ COLUMNS = (
     Column("context", "Context", "context", 3),
 )
 
+# Sort keys with no column of their own: sorting by one adds its column after TPS, so
+# every sort key is a column that is shown (SPEC §6).
+SORT_COLUMNS = {
+    "avg_7d": Column("avg_7d", "7-day avg", "avg_7d", 1),
+    "avg_30d": Column("avg_30d", "30-day avg", "avg_30d", 1),
+    "peak": Column("peak", "Peak", "peak", 1),
+}
+
+
+def columns_for(sort: str) -> tuple[Column, ...]:
+    """The table's columns for this sort: COLUMNS, plus the sorted figure's own column."""
+    extra = SORT_COLUMNS.get(sort)
+    if extra is None:
+        return COLUMNS
+    at = next(i for i, col in enumerate(COLUMNS) if col.key == "tps") + 1
+    return (*COLUMNS[:at], extra, *COLUMNS[at:])
+
+
 # The card's big number for each sort: (field, formatter, unit).
 BIG_NUMBER: dict[str, tuple[str, Callable, str]] = {
     "rank": ("shown_tps", formatting.tps, "tok/s"),
     "name": ("shown_tps", formatting.tps, "tok/s"),
-    "tps": ("latest_tps", formatting.tps, "tok/s"),
+    "tps": ("shown_tps", formatting.tps, "tok/s"),
     "avg_7d": ("avg_7d", formatting.tps, "tok/s · 7-day avg"),
     "avg_30d": ("avg_30d", formatting.tps, "tok/s · 30-day avg"),
     "peak": ("peak_tps", formatting.tps, "tok/s · 30-day peak"),

@@ -47,12 +47,14 @@ COLUMNS = (
     Column("tps", "TPS", "tps", 1),
     Column("band", "7-day range", None, 3),
     Column("ttft", "TTFT", "ttft", 2),
-    Column("response", "Answer", None, 1),
-    Column("requests", "Requests", "requests", 2),
-    Column("rate_limited", "Rate-limited 24 h", "rate_limited", 3),
+    Column("response", "Answer", None, 2),
+    # Price, rate-limited share and the traffic behind the rank: every row, every width
+    # (SPEC §6 "The decision at a glance"); a phone scrolls the table, not the page.
+    Column("requests", "Requests", "requests", 1),
+    Column("rate_limited", "Rate-limited 24 h", "rate_limited", 1),
     Column("instances", "Instances", "instances", 3),
     Column("price_in", "$/1M in", "price_in", 3),
-    Column("price_out", "$/1M out", "price_out", 2),
+    Column("price_out", "$/1M out", "price_out", 1),
     Column("context", "Context", "context", 3),
 )
 

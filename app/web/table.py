@@ -51,7 +51,7 @@ COLUMNS = (
     # Price, rate-limited share and the traffic behind the rank: every row, every width
     # (SPEC §6 "The decision at a glance"); a phone scrolls the table, not the page.
     Column("requests", "Requests", "requests", 1),
-    Column("rate_limited", "Rate-limited 24 h", "rate_limited", 1),
+    Column("rate_limited", "Rate-ltd 24 h", "rate_limited", 1),
     Column("instances", "Instances", "instances", 3),
     Column("price_in", "$/1M in", "price_in", 3),
     Column("price_out", "$/1M out", "price_out", 1),

@@ -593,9 +593,9 @@ def test_table_view_rows_columns_and_sortable_headers(client, board):
     for label in (
         "7-day range",
         "TTFT",
-        "1,000-token answer",
+        "1K-tok answer",
         "Requests",
-        "Rate-limited 24 h",
+        "Rate-ltd 24 h",
         "Instances",
         "$/1M in",
         "$/1M out",

@@ -167,9 +167,7 @@ def action_context(model: dict, web_url: str, llm_url: str) -> dict:
     return {
         "chutes_url": f"{web_url.rstrip('/')}/app/chute/{quote(model['chute_id'], safe='')}",
         "curl": curl,
-        "times": [
-            {"tokens": n, "seconds": response_seconds(ttft, tps, n)} for n in ACTION_TOKENS
-        ],
+        "times": [{"tokens": n, "seconds": response_seconds(ttft, tps, n)} for n in ACTION_TOKENS],
         "times_day": model.get("rank_date") if ranked else model.get("latest_date"),
     }
 

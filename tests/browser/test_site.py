@@ -498,7 +498,7 @@ def test_freshness_line_on_every_page(live, browser, tmp_path, size):
                 text = " ".join(line.text_content().split())
                 if state == "empty":
                     assert text.startswith("No data yet"), path
-                    assert "failed: catalogue fetch failed: connection refused" in text
+                    assert "failed: chutes.ai could not be reached." in text
                 else:
                     assert re.match(r"Data as of \d\d:\d\d UTC · ", text), (state, text)
                     assert ("stale" in text) == (state == "stale")

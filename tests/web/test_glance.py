@@ -139,3 +139,42 @@ def test_compare_link_has_no_stray_ellipsis(client, board):
     html = client.get("/models/mid").text
     assert "Compare with" in html
     assert not re.search(r"Compare with [^<]*…", html)
+
+
+OFFLINE = (
+    "no data: https://chutes.ai/app: request failed after retries: NewConnectionError: "
+    "HTTPSConnection(host='chutes.ai', port=443): Failed to resolve 'chutes.ai' "
+    "([Errno -3] Temporary failure in name resolution)"
+)
+
+
+@pytest.mark.parametrize(
+    ("message", "sentence"),
+    [
+        (OFFLINE, "chutes.ai could not be reached."),
+        (
+            "stats https://api.chutes.ai/invocations: HTTP 502",
+            "chutes.ai answered with an error (HTTP 502).",
+        ),
+        (
+            "cannot open the database (OperationalError); check that the file exists",
+            "cannot open the database.",
+        ),
+        ("ValueError: 'x' object has no attribute 'y'", "the scraper's log has the details."),
+        ("", "the scraper's log has the details."),
+    ],
+)
+def test_visitors_read_a_sentence_never_exception_text(message, sentence):
+    from app.web.freshness import visitor_reason
+
+    assert visitor_reason(message) == sentence
+
+
+def test_offline_dev_page_says_one_sentence(db_path):
+    from tests.conftest import new_app
+    from tests.web.test_views import record_failed_run
+
+    record_failed_run(db_path, OFFLINE)
+    html = new_app({"DATABASE": db_path, "DEBUG": True}).test_client().get("/").text
+    assert "HTTPSConnection" not in html and "Errno" not in html
+    assert html.count("chutes.ai could not be reached.") == 2  # the navbar and the empty state

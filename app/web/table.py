@@ -5,7 +5,7 @@ the JavaScript sorts on the raw values each row carries (`sort_values`).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.methodology import (
     RANK_WINDOW_DAYS,
@@ -68,12 +68,14 @@ SORT_COLUMNS = {
 
 
 def columns_for(sort: str) -> tuple[Column, ...]:
-    """The table's columns for this sort: COLUMNS, plus the sorted figure's own column."""
+    """The table's columns for this sort: COLUMNS, plus the sorted figure's own column;
+    the sorted column is never hidden on small screens."""
+    columns = COLUMNS
     extra = SORT_COLUMNS.get(sort)
-    if extra is None:
-        return COLUMNS
-    at = next(i for i, col in enumerate(COLUMNS) if col.key == "tps") + 1
-    return (*COLUMNS[:at], extra, *COLUMNS[at:])
+    if extra is not None:
+        at = next(i for i, col in enumerate(COLUMNS) if col.key == "tps") + 1
+        columns = (*COLUMNS[:at], extra, *COLUMNS[at:])
+    return tuple(replace(col, priority=1) if col.sort == sort else col for col in columns)
 
 
 # The card's big number for each sort: (field, formatter, unit).

@@ -70,7 +70,7 @@ SORT_COLUMNS = {
 def columns_for(sort: str) -> tuple[Column, ...]:
     """The table's columns for this sort: COLUMNS, plus the sorted figure's own column;
     the sorted column is never hidden on small screens."""
-    columns = COLUMNS
+    columns: tuple[Column, ...] = COLUMNS
     extra = SORT_COLUMNS.get(sort)
     if extra is not None:
         at = next(i for i, col in enumerate(COLUMNS) if col.key == "tps") + 1

@@ -35,7 +35,10 @@ SPLIT_CELLS = r"""() => {
   const lineCount = rects => {
     rects = rects.filter(r => r.width > 0 && r.height > 0).sort((a, b) => a.top - b.top);
     let lines = 0, bottom = -Infinity;
-    for (const r of rects) { if (r.top >= bottom - 1) lines += 1; bottom = Math.max(bottom, r.bottom); }
+    for (const r of rects) {
+      if (r.top >= bottom - 1) lines += 1;
+      bottom = Math.max(bottom, r.bottom);
+    }
     return lines;
   };
   const found = [];
@@ -43,7 +46,9 @@ SPLIT_CELLS = r"""() => {
     if (cell.offsetParent === null) continue;
     const texts = [];
     const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) if (n.data.trim() && shown(n)) texts.push(n);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (n.data.trim() && shown(n)) texts.push(n);
+    }
     if (!texts.length) continue;
     // A number with its unit ("175.2 tok/s", "54 %") is one text node: on one line.
     for (const n of texts) {

@@ -596,7 +596,7 @@ def test_table_view_rows_columns_and_sortable_headers(client, board):
     for label in (
         "7-day range",
         "TTFT",
-        "1K-tok answer",
+        "1K tok",
         "Requests",
         "Rate-ltd 24 h",
         "Instances",
@@ -670,7 +670,7 @@ def test_fragment_is_the_board_without_the_page(client, board):
 def test_price_chart_points_have_accessible_names(client, board):
     html = client.get("/").text
     points = re.findall(
-        r'<a class="dot" data-id="\w+" href="/models/(\w+)"><circle [^>]*/>'
+        r'<a class="dot" data-id="\w+" data-name="[^"]*" href="/models/(\w+)"><circle [^>]*/>'
         r"(?:<text [^>]*>[^<]*</text>)?"
         r"<title>([^<]+)</title></a>",
         html,

@@ -178,3 +178,34 @@ def test_offline_dev_page_says_one_sentence(db_path):
     html = new_app({"DATABASE": db_path, "DEBUG": True}).test_client().get("/").text
     assert "HTTPSConnection" not in html and "Errno" not in html
     assert html.count("chutes.ai could not be reached.") == 2  # the navbar and the empty state
+
+
+def test_model_page_leads_to_action(client, board):
+    html = client.get("/models/fast").text
+    assert 'href="https://chutes.ai/app/chute/fast"' in html
+    assert '<code id="model-id">Fast Model</code>' in html and 'data-copy="model-id"' in html
+    assert "https://llm.chutes.ai/v1/chat/completions" in html
+    assert "&#34;model&#34;: &#34;Fast Model&#34;" in html or '"model": "Fast Model"' in html
+    assert "$CHUTES_API_TOKEN" in html
+    assert "1,000 tokens:" in html and "4,000 tokens:" in html
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/models/fast", "/compare?ids=fast,mid", "/methodology", "/api"]
+)
+def test_every_page_has_share_previews(client, board, path):
+    html = client.get(path).text
+    for tag in ('property="og:title"', 'property="og:description"', 'name="twitter:card"'):
+        assert tag in html, (path, tag)
+    if path == "/":
+        assert "Fastest: Fast Model at 150.0 tok/s, $0.400 per 1M output tokens" in html
+
+
+def test_the_feed_reads_in_a_browser(client, board):
+    body = client.get("/feed.atom").get_data(as_text=True)
+    assert body.splitlines()[1].startswith(
+        '<?xml-stylesheet type="text/xsl" href="/static/feed.xsl'
+    )
+    assert "<feed" in body
+    xsl = client.get("/static/feed.xsl")
+    assert xsl.status_code == 200 and b"xsl:stylesheet" in xsl.data

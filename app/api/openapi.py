@@ -23,6 +23,7 @@ from app.methodology import (
 from app.plumbing.converters import MAX_CHUTE_ID_LENGTH
 from app.ranking import DEFAULT_SORT, ORDERS, SORTS
 from app.readmodel import EVENT_FIELDS
+from app.settings import Settings
 
 
 def _nullable(kind: str, **extra: Any) -> dict:
@@ -235,7 +236,13 @@ LIST_PARAMETERS = [
             " has at least this many requests (the others unranked). At least MIN_REQUESTS,"
             " its default."
         ),
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_MIN_REQUESTS},
+        # The documented floor is MIN_REQUESTS's default; a site configured otherwise
+        # answers 400 below its own (the error names it).
+        "schema": {
+            "type": "integer",
+            "minimum": Settings.min_requests,
+            "maximum": MAX_MIN_REQUESTS,
+        },
     },
 ]
 

@@ -44,9 +44,10 @@ scrape: init-db
 # three with backoff, so offline it gives up in a second rather than ~12.
 DEV_RETRIES ?= 1
 dev-scrape: init-db
-	@LEADERBOARD_HTTP_RETRIES=$(DEV_RETRIES) $(BIN)/python scrape.py \
-		|| echo "make dev: the scrape failed (why: the ERROR line above); serving without data." \
-			"'make demo' shows the site with stand-in data."
+	@mkdir -p instance
+	@LEADERBOARD_HTTP_RETRIES=$(DEV_RETRIES) $(BIN)/python scrape.py 2>instance/dev-scrape.log \
+		&& tail -n 1 instance/dev-scrape.log \
+		|| echo "make dev: could not fetch from chutes.ai (offline?), so the site starts without data; 'make demo' shows it with stand-in data (details: instance/dev-scrape.log)."
 
 dev: dev-scrape
 	$(BIN)/flask --app app run --debug --host $(HOST) --port $(PORT)

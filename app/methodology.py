@@ -20,6 +20,9 @@ UNRANKED_REASONS = (
     UNRANKED_BUSY_WITHOUT_SPEED,
     UNRANKED_NOT_LISTED,
 )
+# `?min_requests=` (SPEC §6, §7) raises the ranking gate for one view, from MIN_REQUESTS
+# up to this (a billion requests a day is beyond any model's traffic).
+MAX_MIN_REQUESTS = 1_000_000_000
 # Seconds for an answer of this many tokens: the API's e2e_1k_s.
 E2E_TOKENS = 1000
 # "Often rate-limited": at least this share of the last 24 h's requests refused. Crossing

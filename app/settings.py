@@ -77,6 +77,9 @@ class Settings:
     upstream_frozen_after: int = 3600
     # A day below this many requests is a low sample, never a peak and never ranks.
     min_requests: int = 100
+    # The board renders at most this many models per view (SPEC §6 "Scale"): ranked
+    # first, with "show all N" linking the paginated view (`?page=`).
+    board_limit: int = 100
     # flask-caching's backend: SimpleCache bounded in bytes (app/plumbing/cache_backend.py).
     # A worker is a ~45 MB process and SPEC §8 caps it at ~80 MB whatever the traffic, so
     # the responses it keeps may total CACHE_MAX_BYTES.

@@ -43,6 +43,7 @@ from app.scraping.run import run_scrape
 from app.scraping.sources.api import parse_stats
 from app.scraping.sources.pages import parse_data_json, parse_stats_page
 from bench import health_flood, loadgen, procs
+from bench.board_scale import board_scale_rows
 from bench.litestream import litestream_rows
 from bench.visitor import visitor_rows
 from tests.deploy_helpers import ROOT, SERVER_NAME
@@ -720,6 +721,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += serving + worker_memory + scrape_memory + [weight]
         rows += [Row(*row) for row in visitor_rows(work)]
         rows += [Row(*row) for row in litestream_rows(work)]
+        rows += [Row(*row) for row in board_scale_rows(work)]
     text = report(rows, started, about, args, generator, with_nginx)
     print(text)
     args.output.write_text(text)

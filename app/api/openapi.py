@@ -8,6 +8,7 @@ from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS
 from app.methodology import (
     EVENT_KINDS,
     FIRST_SCRAPE,
+    MAX_MIN_REQUESTS,
     OFTEN_RATE_LIMITED_SHARE,
     RANK_WINDOW_DAYS,
     SPEED_CHANGE_THRESHOLD,
@@ -22,6 +23,7 @@ from app.methodology import (
 from app.plumbing.converters import MAX_CHUTE_ID_LENGTH
 from app.ranking import DEFAULT_SORT, ORDERS, SORTS
 from app.readmodel import EVENT_FIELDS
+from app.settings import Settings
 
 
 def _nullable(kind: str, **extra: Any) -> dict:
@@ -271,6 +273,23 @@ LIST_PARAMETERS = [
         "required": False,
         "description": "At most this many models (after q).",
         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+    },
+    {
+        "name": "min_requests",
+        "in": "query",
+        "required": False,
+        "description": (
+            "Raise the ranking gate: ranks are recomputed among the models whose ranked day"
+            " has at least this many requests (the others unranked). At least MIN_REQUESTS,"
+            " its default."
+        ),
+        # The documented floor is MIN_REQUESTS's default; a site configured otherwise
+        # answers 400 below its own (the error names it).
+        "schema": {
+            "type": "integer",
+            "minimum": Settings.min_requests,
+            "maximum": MAX_MIN_REQUESTS,
+        },
     },
 ]
 
@@ -568,7 +587,7 @@ def document() -> dict:
                         "status": {"type": "integer"},
                         "parameter": {
                             "type": "string",
-                            "enum": ["sort", "order", "q", "limit", "chute_id"],
+                            "enum": ["sort", "order", "q", "limit", "min_requests", "chute_id"],
                         },
                     },
                 },

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
+from app.methodology import MAX_MIN_REQUESTS
 from app.plumbing.cache import query_key
 from app.ranking import DEFAULT_SORT, ORDERS, SORTS
 
@@ -16,7 +17,7 @@ MAX_EVENTS = 500
 MAX_QUERY_LENGTH = 200
 # Longest value accepted for the other parameters (all short words or numbers).
 MAX_VALUE_LENGTH = 20
-PARAMETERS = ("sort", "order", "q", "limit")
+PARAMETERS = ("sort", "order", "q", "limit", "min_requests")
 
 
 class ParamError(BadRequest):
@@ -33,6 +34,8 @@ class ListParams:
     order: str | None = None
     q: str = ""
     limit: int | None = None
+    # None: the configured MIN_REQUESTS (SPEC §7).
+    min_requests: int | None = None
 
     @property
     def cache_key(self) -> str:
@@ -44,6 +47,7 @@ class ListParams:
                 ("order", self.order or ""),
                 ("q", self.q),
                 ("limit", str(self.limit or "")),
+                ("min_requests", str(self.min_requests or "")),
             ]
         )
 
@@ -70,13 +74,29 @@ def parse_limit(args: MultiDict, maximum: int) -> int | None:
     return int(text)
 
 
+def parse_min_requests(args: MultiDict, floor: int) -> int | None:
+    """`min_requests` as a whole number from `floor` (the configured MIN_REQUESTS: the
+    gate can be raised, never lowered) to MAX_MIN_REQUESTS, None when absent; raises
+    ParamError."""
+    text = _single(args, "min_requests", MAX_VALUE_LENGTH)
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit()) or not (floor <= int(text) <= MAX_MIN_REQUESTS):
+        raise ParamError(
+            "min_requests",
+            f"Parameter 'min_requests' must be a whole number from {floor:,} to"
+            f" {MAX_MIN_REQUESTS:,}.",
+        )
+    return int(text)
+
+
 def single_value(args: MultiDict, name: str, max_length: int) -> str | None:
     """The one value of parameter `name` (None when absent); raises ParamError."""
     return _single(args, name, max_length)
 
 
-def parse_list_params(args: Mapping[str, str]) -> ListParams:
-    """Validated sort/order/q/limit; raises ParamError. Unknown parameters are ignored,
+def parse_list_params(args: Mapping[str, str], *, min_requests_floor: int = 1) -> ListParams:
+    """Validated sort/order/q/limit/min_requests; raises ParamError. Unknown parameters are ignored,
     so cache busters and tracking tags (utm_*) don't break shared links."""
     if not isinstance(args, MultiDict):
         args = MultiDict(args)
@@ -88,10 +108,12 @@ def parse_list_params(args: Mapping[str, str]) -> ListParams:
         raise ParamError("order", f"Parameter 'order' must be one of: {', '.join(ORDERS)}.")
     q = _single(args, "q", MAX_QUERY_LENGTH)
     limit = parse_limit(args, MAX_LIMIT)
+    min_requests = parse_min_requests(args, min_requests_floor)
     return ListParams(
         sort=sort or DEFAULT_SORT,
         order=order,
         # filter_models casefolds and splits on whitespace, so this is the same search.
         q=" ".join((q or "").casefold().split()),
         limit=limit,
+        min_requests=min_requests,
     )

@@ -54,7 +54,7 @@ def _table_body(params: ListParams, fmt: str) -> Body:
     # Filter after ranking so a search never renumbers the ranks.
     shown = models_as_shown(
         conn,
-        min_requests=int(current_app.config["MIN_REQUESTS"]),
+        min_requests=params.min_requests or int(current_app.config["MIN_REQUESTS"]),
         sort=params.sort,
         order=params.order,
     )
@@ -83,14 +83,18 @@ def _model_body(chute_id: str) -> Body:
 
 @_get("/models")
 def models() -> Response:
-    params = parse_list_params(request.args)
+    params = parse_list_params(
+        request.args, min_requests_floor=int(current_app.config["MIN_REQUESTS"])
+    )
     entry = cached_body(f"models.json?{params.cache_key}", lambda: _table_body(params, "json"))
     return conditional_response(entry)
 
 
 @_get("/models.csv")
 def models_csv() -> Response:
-    params = parse_list_params(request.args)
+    params = parse_list_params(
+        request.args, min_requests_floor=int(current_app.config["MIN_REQUESTS"])
+    )
     entry = cached_body(f"models.csv?{params.cache_key}", lambda: _table_body(params, "csv"))
     response = conditional_response(entry)
     response.headers["Content-Disposition"] = f'inline; filename="{CSV_FILENAME}"'

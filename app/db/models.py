@@ -64,13 +64,23 @@ def days_between(
     return found
 
 
-def recent_tps(conn: sqlite3.Connection, since: str) -> dict[str, list[tuple[str, float | None]]]:
-    """Daily TPS per model from `since` on, oldest first: the cards' sparklines."""
+def recent_tps(
+    conn: sqlite3.Connection, since: str, chute_ids: Iterable[str] | None = None
+) -> dict[str, list[tuple[str, float | None]]]:
+    """Daily TPS per model from `since` on, oldest first: the cards' sparklines (of these
+    models only, when given: a capped board reads only the models it shows)."""
     series: dict[str, list[tuple[str, float | None]]] = {}
-    rows = conn.execute(
-        "SELECT chute_id, date, tps FROM daily_stats WHERE date >= ? ORDER BY chute_id, date",
-        (since,),
-    )
+    if chute_ids is None:
+        rows = conn.execute(
+            "SELECT chute_id, date, tps FROM daily_stats WHERE date >= ? ORDER BY chute_id, date",
+            (since,),
+        )
+    else:
+        rows = conn.execute(
+            "SELECT chute_id, date, tps FROM daily_stats WHERE date >= ?"
+            " AND chute_id IN (SELECT value FROM json_each(?)) ORDER BY chute_id, date",
+            (since, json.dumps(sorted(set(chute_ids)))),
+        )
     for row in rows:
         series.setdefault(row["chute_id"], []).append((row["date"], row["tps"]))
     return series

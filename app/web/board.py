@@ -7,6 +7,7 @@ from flask import Response, current_app, render_template, request, url_for
 from app import clock
 from app.db import flaskdb
 from app.db import models as model_store
+from app.methodology import MAX_MIN_REQUESTS
 from app.plumbing.pages import Page, page_lifetime, serve_cached
 from app.ranking import ORDERS, SORTS, filter_models, hero_figures, sort_models
 from app.readmodel import models_as_shown
@@ -18,20 +19,22 @@ from app.web.price_chart import price_chart
 SPARK_DAYS = 30
 BAND_DAYS = 7
 MAX_QUERY = 100
+MAX_VALUE_LENGTH = 20
+MAX_PAGE = 100_000
 VIEWS = ("cards", "table")
 # The sort menu, in the order people look for things.
 SORT_LABELS = {
     "rank": "Speed rank",
-    "tps": "TPS (latest day)",
+    "tps": "TPS (ranked day)",
     "avg_7d": "7-day average",
     "avg_30d": "30-day average",
     "peak": "Peak TPS",
-    "ttft": "TTFT (lowest)",
+    "ttft": "Fastest TTFT",
     "requests": "Requests",
-    "rate_limited": "Rate-limited (least)",
+    "rate_limited": "Least rate-limited",
     "instances": "Instances",
-    "price_out": "Output price (cheapest)",
-    "price_in": "Input price (cheapest)",
+    "price_out": "Cheapest output",
+    "price_in": "Cheapest input",
     "context": "Context length",
     "name": "Name",
 }
@@ -46,6 +49,7 @@ def board_args() -> dict:
     """The board's query, leniently: an unknown value falls back to the default (HTML pages
     are lenient, the API is strict)."""
     args = request.args
+    floor = int(current_app.config["MIN_REQUESTS"])
     sort = args.get("sort", BOARD_SORT)
     order = args.get("order")
     tokens = args.get("tokens", "")
@@ -55,7 +59,25 @@ def board_args() -> dict:
         "view": args.get("view") if args.get("view") in VIEWS else "cards",
         "tokens": TOKEN_VALUES.get(tokens, table.DEFAULT_TOKENS),
         "q": args.get("q", "").strip()[:MAX_QUERY],
+        "min_requests": lenient_min_requests(args.get("min_requests"), floor),
+        "page": lenient_page(args.get("page")),
     }
+
+
+def lenient_min_requests(text: str | None, floor: int) -> int:
+    """The board's `?min_requests=`: anything but a whole number is ignored (`floor`, the
+    configured MIN_REQUESTS), and a number is clamped to floor..MAX_MIN_REQUESTS (the API
+    answers 400 instead: app.api.params)."""
+    if not text or len(text) > MAX_VALUE_LENGTH or not (text.isascii() and text.isdigit()):
+        return floor
+    return min(max(int(text), floor), MAX_MIN_REQUESTS)
+
+
+def lenient_page(text: str | None) -> int:
+    """`?page=` of a capped board: 1 unless a whole number from 1 to MAX_PAGE."""
+    if not text or len(text) > MAX_VALUE_LENGTH or not (text.isascii() and text.isdigit()):
+        return 1
+    return min(max(int(text), 1), MAX_PAGE)
 
 
 @bp.get("/")
@@ -73,22 +95,24 @@ def render_index() -> Page:
 
 def board_context(conn, now: datetime) -> dict:
     """Everything the board's templates need. A function of its own so that the raw rows
-    and daily series are freed before rendering: a 300-model page should not hold both."""
+    and daily series are freed before rendering: a 300-model page should not hold both.
+
+    At most BOARD_LIMIT models are rendered (SPEC §6 "Scale"): ranked first, then the
+    unranked, then those without speed data, in the chosen order; `?page=` shows the rest.
+    Below the cap every model is rendered and non-matches of `q` are `hidden`, so search
+    in the browser brings them back without a round trip; above it only the matches are
+    rendered and the browser asks the server. Ranks never renumber on search."""
     today = now.date().isoformat()
     args = board_args()
-    min_requests = current_app.config["MIN_REQUESTS"]
+    min_requests = args["min_requests"]
+    limit = max(1, int(current_app.config["BOARD_LIMIT"]))
     ranked = models_as_shown(
         conn, min_requests=min_requests, sort=args["sort"], order=args["order"], today=today
     )
     # The rank order's position of every model (unranked ones too): the page's JavaScript
     # sorts on it to restore the speed order exactly as the server has it.
     position = {m["chute_id"]: i for i, m in enumerate(sort_models(ranked, "rank"), start=1)}
-    # Every row is rendered; non-matches are `hidden`, so search in the browser can bring
-    # them back without a round trip, and ranks never renumber.
     matches = {m["chute_id"] for m in filter_models(ranked, args["q"])}
-    since = (now.date() - timedelta(days=SPARK_DAYS - 1)).isoformat()
-    series = model_store.recent_tps(conn, since)
-    bands = table.seven_day_bands(series, (now.date() - timedelta(days=BAND_DAYS - 1)).isoformat())
     rows: list[dict] = []
     no_data: list[dict] = []
     for model in ranked:
@@ -97,27 +121,54 @@ def board_context(conn, now: datetime) -> dict:
         )
         row["match"] = model["chute_id"] in matches
         row["sort_values"]["rank"] = str(position[model["chute_id"]])
-        row["band"] = bands.get(model["chute_id"])
-        row["spark"] = charts.sparkline(series.get(model["chute_id"], []), since, today)
         (rows if model.get("latest_tps") is not None else no_data).append(row)
     if args["sort"] in table.BOARD_FIELDS:
         rows = sort_models(
             rows, args["sort"], args["order"], field=table.BOARD_FIELDS[args["sort"]]
         )
+    # The board's order: ranked, unranked, no data (the template groups them so).
+    ordered = [r for r in rows if r.get("rank")] + [r for r in rows if not r.get("rank")]
+    ordered += no_data
+    capped = len(ranked) > limit
+    if capped:
+        ordered = [r for r in ordered if r["match"]]
+    pages = max(1, -(-len(ordered) // limit))
+    page = min(args["page"], pages)
+    shown = ordered[(page - 1) * limit : page * limit]
+    shown_ids = [r["chute_id"] for r in shown]
+    since = (now.date() - timedelta(days=SPARK_DAYS - 1)).isoformat()
+    series = model_store.recent_tps(conn, since, shown_ids if capped else None)
+    bands = table.seven_day_bands(series, (now.date() - timedelta(days=BAND_DAYS - 1)).isoformat())
+    for row in shown:
+        row["band"] = bands.get(row["chute_id"])
+        row["spark"] = charts.sparkline(series.get(row["chute_id"], []), since, today)
+    shown_rows = [r for r in shown if r.get("latest_tps") is not None]
+    shown_no_data = [r for r in shown if r.get("latest_tps") is None]
     return {
-        "rows": rows,
-        "no_data": no_data,
+        "rows": shown_rows,
+        "no_data": shown_no_data,
+        # Matching counts per group: search filters everything, counts too (JS updates
+        # them as it filters).
+        "counts": {
+            "ranked": sum(1 for r in rows if r.get("rank") and r["match"]),
+            "unranked": sum(1 for r in rows if not r.get("rank") and r["match"]),
+            "no_data": sum(1 for r in no_data if r["match"]),
+        },
         "total": len(ranked),
+        "with_speed": len(rows),
         "matches": len(matches),
+        "capped": capped,
+        "pagination": {"page": page, "pages": pages, "limit": limit, "of": len(ordered)},
         "hero": hero_figures(ranked),
         "peak_model": peak_model(ranked),
         "args": args,
         "sorts": SORT_LABELS,
         "sort_directions": {key: descending for key, (_, descending) in SORTS.items()},
-        "columns": table.COLUMNS,
+        "columns": table.columns_for(args["sort"]),
         "token_choices": table.TOKEN_CHOICES,
         "leader": next((m["chute_id"] for m in ranked if m.get("rank") == 1), None),
-        "price": price_chart(ranked),
+        # The chart draws the models this page shows that match the search.
+        "price": price_chart([r for r in shown if r["match"]]),
         "fresh": freshness(conn, now),
     }
 
@@ -138,6 +189,8 @@ def board_url(args: dict, **changes: object) -> str:
         "view": "cards",
         "q": "",
         "tokens": table.DEFAULT_TOKENS,
+        "min_requests": int(current_app.config["MIN_REQUESTS"]),
+        "page": 1,
     }
     query = {k: v for k, v in merged.items() if k in defaults and v != defaults[k]}
     return url_for("views.index", **query)
@@ -152,9 +205,7 @@ def header_sort(args: dict, sort: str) -> dict:
     if not current:
         return {"href": board_url(args, sort=sort, order=None), "aria": None}
     flipped = "asc" if descending else "desc"
-    # The rank sorts the TPS column: rank 1 first is the fastest first, TPS descending.
-    shows_descending = not descending if sort == BOARD_SORT else descending
     return {
         "href": board_url(args, sort=sort, order=flipped),
-        "aria": "descending" if shows_descending else "ascending",
+        "aria": "descending" if descending else "ascending",
     }

@@ -118,6 +118,7 @@ def render_compare(ids: list[str]) -> Page:
         count=formatting.count,
         share=formatting.share,
         price=formatting.price,
+        tokens=formatting.tokens,
         last_updated=max(scraped) if scraped else None,
         fresh=fresh,
     )

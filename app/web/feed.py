@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 
 from flask import Response, request, url_for
+from markupsafe import escape
 
 from app.db import flaskdb
 from app.plumbing.bodies import Body, cached_body, conditional_response, make_body
@@ -49,6 +50,7 @@ def atom_feed(
     feed_url: str,
     authority: str,
     link_for: Callable[[dict], str],
+    stylesheet: str | None = None,
 ) -> bytes:
     """The feed document for events (API objects, newest first). Pure: no request, no SQL.
 
@@ -76,7 +78,13 @@ def atom_feed(
         _add(entry, "link", rel="alternate", type="text/html", href=link_for(event))
         _add(entry, "category", term=event["kind"])
         _add(entry, "summary", event["summary"], type="text")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    document = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    if stylesheet is None:
+        return document
+    # A browser renders the feed through this XSLT; feed readers ignore the instruction.
+    declaration, _, body = document.partition(b"\n")
+    instruction = f'<?xml-stylesheet type="text/xsl" href="{escape(stylesheet)}"?>'
+    return b"\n".join((declaration, instruction.encode(), body))
 
 
 def _feed_body() -> Body:
@@ -95,6 +103,7 @@ def _feed_body() -> Body:
         feed_url=url_for("views.feed", _external=True),
         authority=tag_authority(request.host),
         link_for=link_for,
+        stylesheet=url_for("static", filename="feed.xsl"),
     )
     return make_body(data, ATOM_TYPE, events[0]["at"] if events else None)
 

@@ -1,5 +1,6 @@
 """Pure display formatting: numbers and times in, short strings out. "—" means no data."""
 
+import math
 from collections.abc import Callable
 from datetime import date
 from typing import TypeGuard
@@ -43,18 +44,19 @@ def compact(value: float | None) -> str:
 
 
 def price(value: float | None) -> str:
-    """USD per 1M tokens: 0.1 -> "$0.10", 0.0123 -> "$0.0123", 0 -> "free"."""
+    """USD per 1M tokens, always 3 significant digits (SPEC §6: one rule of precision):
+    0.1 -> "$0.100", 0.2165 -> "$0.217", 0.07 -> "$0.0700", 12.345 -> "$12.3", 0 -> "free"."""
     if not _is_number(value) or value < 0:
         return NO_DATA
     if value == 0:
         return "free"
-    if value >= 1:
-        return f"${value:,.2f}"
-    # Cheap models cost fractions of a cent: keep up to 4 decimals, at least 2.
-    text = f"{value:.4f}".rstrip("0")
-    if text == "0.":
-        return "<$0.0001"
-    return "$" + text.ljust(text.index(".") + 3, "0")
+    if value >= 100:
+        return f"${value:,.0f}"
+    decimals = 2 - math.floor(math.log10(value))
+    # Rounding can add a digit (0.9996 -> 1.000): count the digits of the rounded value.
+    rounded = round(value, decimals)
+    decimals = max(0, 2 - math.floor(math.log10(rounded)))
+    return f"${rounded:,.{decimals}f}"
 
 
 def share(value: float | None) -> str:

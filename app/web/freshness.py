@@ -1,5 +1,6 @@
 """The data's freshness, for the one freshness line every page shows in its navbar."""
 
+import re
 import sqlite3
 from datetime import datetime, timedelta
 
@@ -11,8 +12,6 @@ from app.db import flaskdb
 from app.db import runs as run_log
 from app.web import formatting
 
-# A failed attempt's reason is upstream's or the scraper's text: keep the line short.
-MAX_REASON = 140
 # "3 min ago" changes every minute: a page showing it holds no longer than that.
 AGE_TEXT_HOLDS = 60.0
 
@@ -92,10 +91,47 @@ def _unrecorded_failure(last: dict | None) -> dict | None:
 
 
 def _shown(at: str | None, message: object) -> dict:
-    reason = " ".join(str(message or "no reason recorded").split())
-    if len(reason) > MAX_REASON:
-        reason = reason[: MAX_REASON - 1].rstrip() + "…"
-    return {"at": at, "why": reason}
+    return {"at": at, "why": visitor_reason(str(message or ""))}
+
+
+# Signs of a failure to reach upstream in the scraper's recorded message (requests' and
+# urllib3's words, and our own "request failed").
+_UNREACHABLE = (
+    "connection refused",
+    "newconnectionerror",
+    "failed to establish",
+    "failed to resolve",
+    "name resolution",
+    "nameresolution",
+    "timed out",
+    "timeout",
+    "max retries",
+    "request failed",
+    "connectionerror",
+    "remotedisconnected",
+    "network is unreachable",
+)
+_HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
+# The scraper's own public phrases about its storage (app.scraping.run), kept as written.
+_STORAGE_PHRASES = ("cannot open the database", "database or disk is full", "database is")
+
+
+def visitor_reason(message: str) -> str:
+    """Why the last attempt failed, as a sentence for visitors (SPEC §6): never exception
+    text, which stays in the log and the run record. Pure."""
+    text = " ".join(message.split())
+    lowered = text.casefold()
+    for phrase in _STORAGE_PHRASES:
+        if lowered.startswith(phrase):
+            return text.split(";")[0].split(" (")[0] + "."
+    status = _HTTP_STATUS.search(text)
+    if status:
+        return f"chutes.ai answered with an error (HTTP {status.group(1)})."
+    if any(sign in lowered for sign in _UNREACHABLE):
+        return "chutes.ai could not be reached."
+    if "no data" in lowered:
+        return "chutes.ai sent no usable data."
+    return "the scraper's log has the details."
 
 
 def site_freshness() -> dict | None:

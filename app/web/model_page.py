@@ -1,7 +1,9 @@
 """One model's page: its figures, charts and daily history."""
 
 import contextlib
+import json
 from datetime import date, timedelta
+from urllib.parse import quote
 
 from flask import Response, abort, current_app, render_template, url_for
 from markupsafe import escape
@@ -9,7 +11,7 @@ from markupsafe import escape
 from app import clock
 from app.db import flaskdb
 from app.db import models as model_store
-from app.methodology import SPEED_CHANGE_WINDOW_DAYS
+from app.methodology import SPEED_CHANGE_WINDOW_DAYS, response_seconds
 from app.plumbing.pages import Page, page_lifetime, serve_cached
 from app.readmodel import events_as_shown, model_as_shown, models_as_shown
 from app.web import charts, formatting
@@ -85,6 +87,7 @@ def render_model(chute_id: str) -> Page:
         charts=charts_,
         events=events,
         embed=embed_code(chute_id, found["name"]),
+        action=action_context(found, current_app.config["WEB_URL"], current_app.config["LLM_URL"]),
         fresh=fresh,
         **model_extras(conn, found, history, today, current_app.config["LINEAGE"]),
     )
@@ -136,6 +139,39 @@ def embed_code(chute_id: str, name: str) -> dict[str, str]:
         "markdown": f"[![chutes TPS]({badge})]({page})",
         "html": f'<a href="{escape(page)}"><img src="{escape(badge)}"'
         f' alt="chutes TPS of {escape(name)}" height="20"></a>',
+    }
+
+
+# The answer lengths the model page times (the board's choices).
+ACTION_TOKENS = (256, 1000, 4000)
+
+
+def action_context(model: dict, web_url: str, llm_url: str) -> dict:
+    """The model page's way to action: its page on chutes.ai, a ready curl request (the
+    API's model id is the catalogue name), and the time for N tokens from the figures the
+    board shows (the ranked day's, else the latest)."""
+    ranked = model.get("rank") is not None
+    tps = model.get("rank_tps") if ranked else model.get("latest_tps")
+    ttft = model.get("rank_ttft") if ranked else model.get("latest_ttft")
+    body = json.dumps(
+        {
+            "model": model["name"],
+            "messages": [{"role": "user", "content": "Say hello in one sentence."}],
+            "max_tokens": 256,
+        },
+        indent=2,
+    )
+    curl = (
+        f"curl {llm_url.rstrip('/')}/v1/chat/completions \\\n"
+        '  -H "Authorization: Bearer $CHUTES_API_TOKEN" \\\n'
+        '  -H "Content-Type: application/json" \\\n'
+        f"  -d '{body}'"
+    )
+    return {
+        "chutes_url": f"{web_url.rstrip('/')}/app/chute/{quote(model['chute_id'], safe='')}",
+        "curl": curl,
+        "times": [{"tokens": n, "seconds": response_seconds(ttft, tps, n)} for n in ACTION_TOKENS],
+        "times_day": model.get("rank_date") if ranked else model.get("latest_date"),
     }
 
 

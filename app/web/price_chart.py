@@ -22,6 +22,7 @@ class PricePoint:
     name: str  # the visible label, "" when unlabelled
     title: str  # the accessible name
     label_left: bool = False  # near the right edge: the label ends left of the dot
+    search_name: str = ""  # the full name, lower case: what the page's search matches
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def price_chart(models: list[dict]) -> PriceChart:
             f"#{m['rank']} {m['name']}: {formatting.tps(m['rank_tps'])} tok/s, "
             f"{formatting.price(m['price_output'])} per 1M output tokens",
             x_of(m["price_output"]) > base.left + 0.62 * (base.right - base.left),
+            m["name"].lower(),
         )
         for m in sorted(drawn, key=lambda m: m["rank"], reverse=True)
     ]

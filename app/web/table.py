@@ -5,7 +5,7 @@ the JavaScript sorts on the raw values each row carries (`sort_values`).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.methodology import (
     RANK_WINDOW_DAYS,
@@ -19,9 +19,10 @@ from app.ranking import SORTS
 from app.web import formatting
 
 TOKEN_CHOICES = (256, 1000, 4000)
-# The board shows the ranked day's TTFT and requests (the latest day's when unranked), so
-# it sorts on what it shows; the API sorts on latest_* (app.ranking.SORTS).
-BOARD_FIELDS = {"ttft": "shown_ttft", "requests": "shown_requests"}
+# The board shows the ranked day's TPS, TTFT and requests (the latest day's when unranked),
+# so it sorts on what it shows (SPEC §6: `?sort=tps` is the TPS shown); the API sorts on
+# latest_* (app.ranking.SORTS).
+BOARD_FIELDS = {"tps": "shown_tps", "ttft": "shown_ttft", "requests": "shown_requests"}
 DEFAULT_TOKENS = 1000
 
 
@@ -41,25 +42,47 @@ class Column:
 
 
 COLUMNS = (
-    Column("rank", "#", None, 1),
+    Column("rank", "#", "rank", 1),
     Column("name", "Model", "name", 1, numeric=False),
-    Column("tps", "TPS", "rank", 1),
+    Column("tps", "TPS", "tps", 1),
     Column("band", "7-day range", None, 3),
     Column("ttft", "TTFT", "ttft", 2),
-    Column("response", "Answer", None, 1),
-    Column("requests", "Requests", "requests", 2),
-    Column("rate_limited", "Rate-limited 24 h", "rate_limited", 3),
+    Column("response", "Answer", None, 2),
+    # Price, rate-limited share and the traffic behind the rank: every row, every width
+    # (SPEC §6 "The decision at a glance"); a phone scrolls the table, not the page.
+    Column("requests", "Requests", "requests", 1),
+    Column("rate_limited", "Rate-ltd 24 h", "rate_limited", 1),
     Column("instances", "Instances", "instances", 3),
     Column("price_in", "$/1M in", "price_in", 3),
-    Column("price_out", "$/1M out", "price_out", 2),
+    Column("price_out", "$/1M out", "price_out", 1),
     Column("context", "Context", "context", 3),
 )
+
+# Sort keys with no column of their own: sorting by one adds its column after TPS, so
+# every sort key is a column that is shown (SPEC §6).
+SORT_COLUMNS = {
+    "avg_7d": Column("avg_7d", "7-day avg", "avg_7d", 1),
+    "avg_30d": Column("avg_30d", "30-day avg", "avg_30d", 1),
+    "peak": Column("peak", "Peak", "peak", 1),
+}
+
+
+def columns_for(sort: str) -> tuple[Column, ...]:
+    """The table's columns for this sort: COLUMNS, plus the sorted figure's own column;
+    the sorted column is never hidden on small screens."""
+    columns: tuple[Column, ...] = COLUMNS
+    extra = SORT_COLUMNS.get(sort)
+    if extra is not None:
+        at = next(i for i, col in enumerate(COLUMNS) if col.key == "tps") + 1
+        columns = (*COLUMNS[:at], extra, *COLUMNS[at:])
+    return tuple(replace(col, priority=1) if col.sort == sort else col for col in columns)
+
 
 # The card's big number for each sort: (field, formatter, unit).
 BIG_NUMBER: dict[str, tuple[str, Callable, str]] = {
     "rank": ("shown_tps", formatting.tps, "tok/s"),
     "name": ("shown_tps", formatting.tps, "tok/s"),
-    "tps": ("latest_tps", formatting.tps, "tok/s"),
+    "tps": ("shown_tps", formatting.tps, "tok/s"),
     "avg_7d": ("avg_7d", formatting.tps, "tok/s · 7-day avg"),
     "avg_30d": ("avg_30d", formatting.tps, "tok/s · 30-day avg"),
     "peak": ("peak_tps", formatting.tps, "tok/s · 30-day peak"),

@@ -20,7 +20,10 @@
   var search = document.getElementById("q");
   var sortSelect = document.getElementById("sort");
   var tokensSelect = document.getElementById("tokens");
-  var applyButton = document.getElementById("apply");
+  var gateInput = document.getElementById("min_requests");
+  var GATE_DEFAULT = gateInput ? gateInput.getAttribute("min") : "";
+  var SEARCH_FETCH_MS = 300; // a capped board asks the server once typing pauses
+  var searchTimer = null;
   var refreshButton = document.getElementById("refresh");
   var refreshStatus = document.getElementById("refresh-status");
   var searchStatus = document.getElementById("search-status");
@@ -40,7 +43,9 @@
       sort: sortSelect.value,
       order: region ? region.getAttribute("data-order") || "" : "",
       view: region ? region.getAttribute("data-view") : "cards",
-      tokens: tokensSelect ? tokensSelect.value : DEFAULTS.tokens
+      tokens: tokensSelect ? tokensSelect.value : DEFAULTS.tokens,
+      min_requests: gateInput ? gateInput.value : "",
+      page: params.get("page") || ""
     };
   }
 
@@ -52,6 +57,8 @@
     if (s.order) params.set("order", s.order);
     if (s.view !== DEFAULTS.view) params.set("view", s.view);
     if (String(s.tokens) !== DEFAULTS.tokens) params.set("tokens", s.tokens);
+    if (s.min_requests && s.min_requests !== GATE_DEFAULT) params.set("min_requests", s.min_requests);
+    if (s.page && s.page !== "1") params.set("page", s.page);
     return params;
   }
 
@@ -71,22 +78,54 @@
     return Array.prototype.slice.call(document.querySelectorAll("#board-region [data-rows]"));
   }
 
-  function applyFilter(announce) {
+  function matcher() {
     var words = state.q.toLowerCase().split(/\s+/).filter(Boolean);
+    return {
+      words: words,
+      test: function (node) {
+        var text = (node.getAttribute("data-name") || "") + " " +
+          node.getAttribute("data-id").toLowerCase();
+        return words.every(function (w) { return text.indexOf(w) !== -1; });
+      }
+    };
+  }
+
+  /* Search filters everything the page shows (SPEC §6): the rows of every group, the
+   * groups' counts and headings, and the speed-vs-price chart's dots and labels. */
+  function applyFilter(announce) {
+    var match = matcher();
+    var region = document.getElementById("board-region");
+    var capped = region && region.hasAttribute("data-capped");
     var shown = 0;
     var total = 0;
     rowGroups().forEach(function (group) {
+      var inGroup = 0;
       Array.prototype.forEach.call(group.children, function (row) {
-        var text = row.getAttribute("data-name") + " " + row.getAttribute("data-id").toLowerCase();
-        var visible = words.every(function (w) { return text.indexOf(w) !== -1; });
+        var visible = capped || match.test(row);
         row.hidden = !visible;
         total += 1;
         shown += visible ? 1 : 0;
+        inGroup += visible ? 1 : 0;
       });
+      var name = group.getAttribute("data-rows");
+      if (!name) return;
+      document.querySelectorAll('#board-region [data-group-count="' + name + '"]')
+        .forEach(function (node) { node.textContent = String(inGroup); });
+      document.querySelectorAll('#board-region [data-group-head="' + name + '"]')
+        .forEach(function (node) { node.hidden = inGroup === 0; });
+    });
+    document.querySelectorAll(".scatter .dot[data-id]").forEach(function (dot) {
+      dot.style.display = match.test(dot) ? "" : "none";
     });
     var count = document.getElementById("result-count");
+    if (capped) {
+      // Only a page of the catalogue is here: the server searches all of it.
+      window.clearTimeout(searchTimer);
+      if (announce) searchTimer = window.setTimeout(function () { load(true); }, SEARCH_FETCH_MS);
+      return;
+    }
     if (count && total) {
-      count.textContent = words.length
+      count.textContent = match.words.length
         ? shown + " of " + total + " models match"
         : total + (total === 1 ? " model" : " models");
     }
@@ -162,7 +201,10 @@
     setBusy(true);
     if (!quiet) refreshStatus.textContent = "Refreshing…";
     refreshStatus.classList.remove("is-error");
-    var params = query({ q: "" });
+    var region = document.getElementById("board-region");
+    // Below the cap the fragment holds every row and search hides them here.
+    var capped = region && region.hasAttribute("data-capped");
+    var params = query(capped ? {} : { q: "" });
     params.set("fragment", "board");
     // no-cache: revalidate with the server (a cheap 304 if nothing changed).
     return fetch(window.location.pathname + "?" + params.toString(), { cache: "no-cache" })
@@ -229,18 +271,29 @@
 
   // --- wiring -------------------------------------------------------------------------
 
-  document.documentElement.classList.add("js");
-  if (applyButton) applyButton.hidden = true;
+  // The `js` class (theme.js, before first paint) has already hidden Apply.
 
   search.addEventListener("input", function () {
     state.q = search.value.trim();
+    state.page = "";
     applyFilter(true);
     syncUrl();
   });
 
+  if (gateInput) {
+    gateInput.addEventListener("change", function () {
+      if (!gateInput.checkValidity()) return;
+      state.min_requests = gateInput.value;
+      state.page = "";
+      syncUrl();
+      load(true);
+    });
+  }
+
   function sortBy(sort, order) {
     state.sort = sort;
     state.order = order || "";
+    state.page = "";
     sortSelect.value = sort;
     var desc = order ? order === "desc" : form.getAttribute("data-desc-" + sort) === "true";
     applyOrder(desc);

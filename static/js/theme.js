@@ -5,6 +5,9 @@
   "use strict";
   var KEY = "theme";
   var root = document.documentElement;
+  // Before first paint: CSS shows the script's controls (theme toggle) and hides the
+  // no-script ones (Apply) at once, so nothing moves after the page is drawn.
+  root.classList.add("js");
 
   function stored() {
     try {
@@ -40,7 +43,6 @@
   document.addEventListener("DOMContentLoaded", function () {
     var button = document.getElementById("theme-toggle");
     if (!button) return;
-    button.hidden = false;
     apply(root.getAttribute("data-theme"));
     button.addEventListener("click", function () {
       var next = root.getAttribute("data-theme") === "dark" ? "light" : "dark";

@@ -47,8 +47,8 @@ def test_the_board_row_and_the_api_agree(client, db_path):
     # Flagged only where the latest figures are shown: not beside the ranked day...
     assert row["low_sample_shown"] is False
     assert "Low sample" not in flags_of_card(client.get("/").text, "early")
-    # ...but on the card whose big number is the latest day's TPS.
-    assert "Low sample" in flags_of_card(client.get("/?sort=tps").text, "early")
+    # ...nor on ?sort=tps, which sorts by and shows the ranked day's TPS (SPEC §6).
+    assert "Low sample" not in flags_of_card(client.get("/?sort=tps").text, "early")
 
 
 def test_the_openapi_document_says_the_meaning():

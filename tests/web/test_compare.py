@@ -28,7 +28,8 @@ def test_ids_keep_their_order_without_duplicates(values, expected):
 
 def column_names(html: str) -> list[str]:
     head = html.split("<thead>", 1)[1].split("</thead>", 1)[0]
-    return re.findall(r'<a href="/models/[^"]+">([^<]+)</a>', head)
+    # The full name is the link's title (the text may hold <wbr> break points).
+    return re.findall(r'<a href="/models/[^"]+" title="([^"]+)">', head)
 
 
 def test_compare_shows_the_models_in_the_order_given(client, db_path):
@@ -37,7 +38,11 @@ def test_compare_shows_the_models_in_the_order_given(client, db_path):
     assert column_names(html) == ["Calm Model", "Busy Model", "No Capacity"]
     rows = {
         m.group(1): m.group(2)
-        for m in re.finditer(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', html, re.S)
+        for m in re.finditer(
+            r'<tr><th scope="row" class="text">([^<]+)</th>(.*?)</tr>',
+            html.replace("\u2011", "-"),
+            re.S,
+        )
     }
     assert re.findall(r"<td>([^<]+)", rows["Instances (active)"]) == ["2", "5", "—"]
     rate_limited = rows["Rate-limited (24 h)"]

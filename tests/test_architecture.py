@@ -26,6 +26,7 @@ LOWER = (
     "app.clock",
     "app.ranking",
     "app.readmodel",
+    "app.probe_figures",
 )
 
 

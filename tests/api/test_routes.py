@@ -386,6 +386,8 @@ def test_health_empty(client):
             "capacity_at": None,
             "stale_after_seconds": 3600,
         },
+        # SPEC §7: the probes part says "off" when no probe has run.
+        "probes": "off",
     }
 
 
@@ -550,6 +552,7 @@ def test_openapi_document(client, seeded):
         "/api/models",
         "/api/models.csv",
         "/api/models/{chute_id}",
+        "/api/models/{chute_id}/probes",
         "/api/events",
         "/api/health",
         "/api/openapi.json",

@@ -491,6 +491,7 @@ def document() -> dict:
                         "last_good_run",
                         "stale_after_seconds",
                         "capacity",
+                        "probes",
                     ],
                     "properties": {
                         "probes": {

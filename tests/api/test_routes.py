@@ -16,6 +16,7 @@ import app.plumbing.errors
 from app.api.openapi import document
 from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS
 from app.db import files as db_files
+from app.probe_figures import PROBE_FIELDS
 from app.ranking import SORTS
 from tests.conftest import new_app
 from tests.seed import days_ago, seed, simple_model
@@ -566,7 +567,8 @@ def test_openapi_document(client, seeded):
     schemas = doc["components"]["schemas"]
     model = get_json(client, "/api/models")[0]
     assert set(schemas["Model"]["required"]) == set(model)
-    assert set(schemas["Model"]["properties"]) == set(model)
+    # The probe fields are documented, and present only with probes on (not here).
+    assert set(schemas["Model"]["properties"]) == set(model) | set(PROBE_FIELDS)
     health = get_json(client, "/api/health")
     assert set(schemas["Health"]["required"]) == set(health)
     assert set(schemas["Run"]["properties"]) == set(health["last_run"])

@@ -20,6 +20,10 @@
 #   --server-name "NAMES"  nginx server_name           [remembered, else the hostname]
 #   --user NAME    the services' system user           [chutes-leaderboard]
 #   --listen [HOST:]PORT  nginx's HTTP address          [80: every address]
+#   --probe-key FILE  switch own probes on: FILE (a chutes.ai API key) is copied to
+#                  /etc/chutes-leaderboard/probe.key (root, 0600) and the probe service
+#                  and timer are installed; the key reaches only that service
+#                  (LoadCredential=). Later runs keep probes on while that file exists.
 #                  HOST:PORT (127.0.0.1:8080, [::1]:8080) listens there only
 set -euo pipefail
 shopt -s lastpipe
@@ -49,7 +53,7 @@ die() { echo "install.sh: $*" >&2; exit 1; }
 say() { echo "==> $*"; }
 
 dry_run=0 with_venv=1 root=${DESTDIR:-}
-opt_prefix="" opt_server_name="" opt_user="" opt_listen=""
+opt_prefix="" opt_server_name="" opt_user="" opt_listen="" opt_probe_key=""
 while (($#)); do
     case $1 in
         --dry-run) dry_run=1 ;;
@@ -59,6 +63,7 @@ while (($#)); do
         --server-name) opt_server_name=${2:?--server-name needs names}; shift ;;
         --user) opt_user=${2:?--user needs a name}; shift ;;
         --listen) opt_listen=${2:?--listen needs [HOST:]PORT}; shift ;;
+        --probe-key) opt_probe_key=${2:?--probe-key needs a file}; shift ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
     esac
@@ -359,6 +364,17 @@ remembered=$(
 )
 put 0644 "$CONF_DIR/install.conf" <<<"$remembered"
 
+# --- 5b. the probe key (own probes, optional) -------------------------------------------
+if [[ -n $opt_probe_key ]]; then
+    [[ -r $opt_probe_key && -s $opt_probe_key ]] || die "--probe-key: cannot read $opt_probe_key"
+    say "probe key -> $CONF_DIR/probe.key (root, 0600)"
+    # Copied by content through stdin: the key never appears in argv or this output.
+    put 0600 "$CONF_DIR/probe.key" <"$opt_probe_key"
+fi
+if [[ -n $opt_probe_key || -e $root$CONF_DIR/probe.key ]]; then
+    UNITS+=("$NAME-probe.service" "$NAME-probe.timer")
+fi
+
 # --- 6. systemd units ------------------------------------------------------------------
 
 say "systemd units -> $root/etc/systemd/system"
@@ -413,6 +429,9 @@ if unit_changed "$NAME.socket" && [[ $live == 1 ]] && systemctl -q is-active "$N
 fi
 sys systemctl enable --now "$NAME.socket" "$NAME-scrape.timer" "$NAME-backup.timer"
 sys systemctl enable "$NAME.service"
+if [[ -n $opt_probe_key || -e $root$CONF_DIR/probe.key ]]; then
+    sys systemctl enable --now "$NAME-probe.timer"
+fi
 if [[ $live == 1 ]] && systemctl -q is-active "$NAME.service" && ((deps_changed == 0)) \
     && ! unit_changed "$NAME.service"; then
     # SIGHUP: new workers load the new code, old ones finish their requests.

@@ -11,11 +11,12 @@ from app.db import flaskdb
 from app.db import models as model_store
 from app.methodology import SPEED_CHANGE_WINDOW_DAYS
 from app.plumbing.pages import Page, page_lifetime, serve_cached
-from app.readmodel import events_as_shown, model_as_shown, models_as_shown
+from app.readmodel import events_as_shown, model_as_shown, models_as_shown, recent_probes
 from app.web import charts, formatting
 from app.web.blueprint import bp
 from app.web.capacity_view import compare_partner, rate_limited_chart
 from app.web.freshness import freshness
+from app.web.probes_view import probe_section
 from app.web.table import unranked_text
 
 
@@ -85,6 +86,7 @@ def render_model(chute_id: str) -> Page:
         events=events,
         embed=embed_code(chute_id, found["name"]),
         fresh=fresh,
+        probe=probe_section(found, recent_probes(conn, now, chute_id), now),
     )
     return html, page_lifetime(fresh, now)
 

@@ -40,7 +40,12 @@ EVENT_KINDS = (
     "speed_change",
     "rate_limited",
     "rate_limited_cleared",
+    "probe_failing",
+    "probe_recovered",
 )
+# Own probes (SPEC §7): probe_failing once a model's last PROBE_FAILING_AFTER probes all
+# failed; probe_recovered at its next ok probe.
+PROBE_FAILING_AFTER = 3
 
 
 def percent(share: float) -> int:

@@ -199,6 +199,8 @@ EVENT_SCHEMA = {
                 f" the {SPEED_CHANGE_WINDOW_DAYS} before (both with at least"
                 f" {SPEED_CHANGE_WINDOW_DAYS} x MIN_REQUESTS requests). rate_limited /"
                 f" rate_limited_cleared: rate_limited_24h crossed {OFTEN_RATE_LIMITED_SHARE}."
+                " probe_failing / probe_recovered (own probes on only): a model's last 3"
+                " probes all failed / its next ok probe."
             ),
         },
         "chute_id": _nullable("string"),

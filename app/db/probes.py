@@ -1,7 +1,7 @@
 """The probes and probe_runs tables (SPEC §2 D): the prober's writes, the readers' reads."""
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from app.db.connection import transaction
@@ -37,8 +37,10 @@ def store_run(
     finished_at: str,
     status: str,
     message: str,
+    derive: Callable[[sqlite3.Connection], None] | None = None,
 ) -> int:
-    """The run's probes and its outcome in one transaction; the number of probes."""
+    """The run's probes and its outcome in one transaction, with what `derive` writes
+    from them (the probe events); the number of probes."""
     rows = [dict(probe, run_id=run_id) for probe in probes]
     columns = ", ".join(("run_id", *PROBE_COLUMNS))
     marks = ", ".join(f":{name}" for name in ("run_id", *PROBE_COLUMNS))
@@ -49,6 +51,8 @@ def store_run(
             " WHERE id = ?",
             (finished_at, status, len(rows), message, run_id),
         )
+        if derive is not None:
+            derive(conn)
     return len(rows)
 
 
@@ -83,3 +87,12 @@ def probes_since(conn: sqlite3.Connection, since: str, chute_id: str | None = No
 def last_run(conn: sqlite3.Connection) -> dict | None:
     row = conn.execute("SELECT * FROM probe_runs ORDER BY id DESC LIMIT 1").fetchone()
     return None if row is None else dict(row)
+
+
+def latest_probes(conn: sqlite3.Connection, chute_id: str, limit: int) -> list[dict]:
+    """A model's newest `limit` probes, newest first."""
+    rows = conn.execute(
+        "SELECT at, outcome FROM probes WHERE chute_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+        (chute_id, limit),
+    ).fetchall()
+    return [dict(row) for row in rows]

@@ -14,10 +14,13 @@ from typing import Any
 
 from app import clock
 from app.db import connection
+from app.db import events as event_store
 from app.db import models as model_store
 from app.db import probes as probe_store
+from app.methodology import PROBE_FAILING_AFTER
 from app.probing.budget import may_probe
 from app.probing.client import ProbeClient
+from app.probing.events import probe_events
 from app.probing.measure import ProbeResult
 from app.settings import Settings
 
@@ -159,8 +162,36 @@ def _locked(
                 break
         ok = sum(1 for row in rows if row["outcome"] == "ok")
         message = f"{len(rows)} probes, {ok} ok{why}"
+        finished_at = _now()
+        names = {m["chute_id"]: m["name"] for m in models}
+
+        def derive(conn: sqlite3.Connection) -> None:
+            # Inside the run's transaction: the events and the probes that caused them
+            # are stored together.
+            open_ = {
+                cid
+                for cid, (kind, _id) in event_store.last_of_family(conn, "probe").items()
+                if kind == "probe_failing"
+            }
+            latest = {
+                row["chute_id"]: probe_store.latest_probes(
+                    conn, row["chute_id"], PROBE_FAILING_AFTER
+                )
+                for row in rows
+            }
+            for event in event_store.insert_events(
+                conn, probe_events(latest, names, open_), finished_at
+            ):
+                log.info("event %s: %s", event.kind, event.summary)
+
         probe_store.store_run(
-            conn, run_id, rows, finished_at=_now(), status=status, message=message
+            conn,
+            run_id,
+            rows,
+            finished_at=finished_at,
+            status=status,
+            message=message,
+            derive=derive,
         )
         return ProbeOutcome(status, message, len(rows))
     finally:

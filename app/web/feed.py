@@ -26,6 +26,8 @@ TITLES = {
     "speed_change": "Speed change: {name}",
     "rate_limited": "Often rate-limited: {name}",
     "rate_limited_cleared": "No longer rate-limited: {name}",
+    "probe_failing": "Our probes are failing: {name}",
+    "probe_recovered": "Our probes succeed again: {name}",
 }
 
 

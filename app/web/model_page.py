@@ -106,6 +106,8 @@ MARK_LABELS = {
     "model_removed": "removed",
     "rate_limited": "rate-limited",
     "rate_limited_cleared": "cleared",
+    "probe_failing": "probes failing",
+    "probe_recovered": "probes ok",
 }
 
 

@@ -44,6 +44,7 @@ def test_off_no_probe_anything_on_any_page(site, db_path):
     for path, html in pages(db_path).items():
         assert "Our probes" not in html and "Our own probes" not in html, path
         assert "ours:" not in html and 'class="probes"' not in html, path
+        assert "Our probes:" not in html, path
 
 
 def test_on_ours_beside_theirs_and_the_sections(site, db_path, tmp_path):
@@ -65,5 +66,6 @@ def test_on_ours_beside_theirs_and_the_sections(site, db_path, tmp_path):
     assert model_page.count("<circle") >= 10  # 5 probes, two strips
     assert "Failures by kind" in model_page
     assert "Our own probes" in found["/methodology"]
+    assert "Our probes: TPS p50" in next(h for p, h in found.items() if p.startswith("/compare"))
     for html in found.values():
         assert KEY not in html

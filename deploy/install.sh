@@ -36,7 +36,7 @@ CACHE_DIR=/var/cache/nginx/$NAME
 SNIPPET=/etc/nginx/snippets/$NAME-security-headers.conf
 NGINX_GROUP=www-data
 # What a deployment needs from the checkout (not tests/, .git, .venv, instance/).
-CODE=(app static templates deploy schema.sql scrape.py requirements.txt requirements.lock
+CODE=(app static templates deploy schema.sql scrape.py probe.py requirements.txt requirements.lock
     pyproject.toml)
 # Every package with its hash (pip-compile --generate-hashes): nothing unverified is
 # installed. The venv's own pip does it (upgrading pip first was an unpinned download).
@@ -306,7 +306,7 @@ if [[ $with_venv == 1 ]]; then
     fi
     # The services cannot write under $PREFIX (ProtectSystem=strict): byte-compile now.
     fs "$venv/bin/python" -m compileall -q "$root$RELEASES/$release/app" \
-        "$root$RELEASES/$release/scrape.py" || true
+        "$root$RELEASES/$release/scrape.py" "$root$RELEASES/$release/probe.py" || true
 fi
 
 # --- the switch: one rename --------------------------------------------------------------

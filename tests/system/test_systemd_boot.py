@@ -447,6 +447,9 @@ def test_probe_service_runs_with_its_credential_only(site: Site) -> None:
     assert site.sh(f"stat -c %U:%a {key_file}").strip() == "root:600"
     denied = site.system.run(["runuser", "-u", NAME, "--", "cat", key_file], check=False)
     assert denied.returncode != 0 and PROBE_KEY not in denied.stdout
+    # Models to probe (the install's first scrape is started --no-block; run one here so
+    # the test stands alone under -k).
+    site.start(f"{NAME}-scrape.service")
     site.start(f"{NAME}-probe.service")
     result = site.show(f"{NAME}-probe.service", "Result", "ExecMainStatus")
     assert result == {"Result": "success", "ExecMainStatus": "0"}, result

@@ -102,6 +102,7 @@ format: $(VENV)/.dev
 # Speed, memory and size figures (numbers, not assertions). Writes bench/results.md.
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.probes
 
 clean:
 	rm -rf $(VENV) .pytest_cache instance/*.sqlite3* $(JS_TESTS)/node_modules

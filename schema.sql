@@ -116,3 +116,31 @@ CREATE TABLE IF NOT EXISTS model_prices (
     cache_read REAL,             -- cached input tokens
     PRIMARY KEY (chute_id, since)
 ) WITHOUT ROWID;
+-- Own probes (SPEC §2 D): one row per probe, kept forever (~15 models x 48 a day).
+-- Never holds the key, a header or a body: only what a client saw.
+CREATE TABLE IF NOT EXISTS probe_runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    status      TEXT NOT NULL,      -- ok, partial, failed, key_refused, skipped, budget
+    probes      INTEGER NOT NULL DEFAULT 0,
+    message     TEXT
+);
+
+CREATE TABLE IF NOT EXISTS probes (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id           INTEGER NOT NULL REFERENCES probe_runs (id),
+    chute_id         TEXT NOT NULL,
+    at               TEXT NOT NULL,   -- UTC ISO-8601, when the request was sent
+    outcome          TEXT NOT NULL,   -- ok, rate_limited, http_error, timeout, bad_stream
+    http_status      INTEGER,
+    ttft_s           REAL,
+    tps              REAL,
+    output_tokens    INTEGER,
+    tokens_estimated INTEGER NOT NULL DEFAULT 0,
+    total_s          REAL,
+    detail           TEXT NOT NULL DEFAULT ''
+);
+
+CREATE INDEX IF NOT EXISTS probes_by_model ON probes (chute_id, at);
+CREATE INDEX IF NOT EXISTS probes_by_time ON probes (at);

@@ -45,7 +45,12 @@ EVENT_KINDS = (
     "rate_limited_cleared",
     # A catalogue price (prompt, completion or cache-read) differs from its newest row.
     "price_change",
+    "probe_failing",
+    "probe_recovered",
 )
+# Own probes (SPEC §7): probe_failing once a model's last PROBE_FAILING_AFTER probes all
+# failed; probe_recovered at its next ok probe.
+PROBE_FAILING_AFTER = 3
 
 
 def percent(share: float) -> int:

@@ -13,12 +13,16 @@ Lineage (predecessors / successor, app.lineage) is computed here when read, neve
 
 import sqlite3
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
+from app import clock
 from app.clock import parse_utc, today_utc
 from app.db import events as event_store
 from app.db import lineage as lineage_store
 from app.db import models as model_store
+from app.db import probes as probe_store
 from app.lineage import Lineage, link
+from app.probe_figures import model_figures
 from app.ranking import DEFAULT_SORT, rank_models, rank_window_start
 
 # The keys of an event as the API, the feed and the model page show it.
@@ -35,7 +39,7 @@ def models_as_shown(
 ) -> list[dict]:
     """Every active model, ranked and flagged, in `sort` order (unfiltered)."""
     today = today or today_utc()
-    return rank_models(
+    ranked = rank_models(
         model_store.list_models(conn),
         min_requests=min_requests,
         history=model_store.days_between(conn, rank_window_start(today), today),
@@ -43,6 +47,7 @@ def models_as_shown(
         order=order,
         today=today,
     )
+    return with_probe_figures(conn, ranked)
 
 
 def model_as_shown(
@@ -96,3 +101,42 @@ def lineage_as_shown(
 def with_lineage(models: list[dict], lineage: Lineage) -> list[dict]:
     """The models with their `predecessors` (chute_ids, oldest first) and `successor`."""
     return [{**m, **lineage.of(m["chute_id"])} for m in models]
+
+
+# --- own probes (SPEC §2 D, §5) ------------------------------------------------------------
+# Probes are "on" when the last PROBE_SHOWN_DAYS hold a probe: the web service never sees
+# the key, and with no key probe.py records nothing, so no probe field appears anywhere.
+PROBE_SHOWN_DAYS = 7
+
+
+def recent_probes(
+    conn: sqlite3.Connection, now: datetime | None = None, chute_id: str | None = None
+) -> list[dict]:
+    """The probes of the last PROBE_SHOWN_DAYS, newest first ([] on a database from
+    before probes, whose web connection cannot add the tables)."""
+    since = ((now or clock.now()) - timedelta(days=PROBE_SHOWN_DAYS)).isoformat(
+        timespec="milliseconds"
+    )
+    try:
+        return probe_store.probes_since(conn, since, chute_id)
+    except sqlite3.OperationalError:
+        return []
+
+
+def with_probe_figures(
+    conn: sqlite3.Connection, models: list[dict], now: datetime | None = None
+) -> list[dict]:
+    """`models` with every probe field (app.probe_figures.PROBE_FIELDS) when probes are
+    on; unchanged (no probe key at all) when they are off."""
+    now = now or clock.now()
+    probes = recent_probes(conn, now)
+    if not probes:
+        return models
+    by_model: dict[str, list[dict]] = {}
+    for probe in probes:
+        by_model.setdefault(probe["chute_id"], []).append(probe)
+    return [{**m, **model_figures(by_model.get(m["chute_id"], []), now)} for m in models]
+
+
+def probes_on(conn: sqlite3.Connection, now: datetime | None = None) -> bool:
+    return bool(recent_probes(conn, now))

@@ -93,6 +93,21 @@ class Settings:
     hot_path: bool = True
     # Show the "Demo data" banner (make demo).
     demo: bool = False
+    # Own probes (SPEC §2 D): off unless PROBE_KEY_FILE names a readable key file (under
+    # systemd the credential $CREDENTIALS_DIRECTORY/probe-key is used when this is unset).
+    probe_key_file: str = ""
+    probe_max_tokens: int = 256
+    # Output tokens per UTC day across every probe; a run that would pass it stops.
+    probe_daily_tokens: int = 300000
+    # Seconds to the first token, and for the whole answer.
+    probe_ttft_timeout: float = 60.0
+    probe_timeout: float = 180.0
+    # Where the probes run from, free text shown on the methodology page.
+    probe_location: str = ""
+    probe_prompt: str = (
+        "Write a long, plain, detailed essay about the history of rivers and how people"
+        " have used them. Do not stop early."
+    )
     user_agent: str = (
         "chutes-tps-leaderboard/1.0 (+https://github.com/chutes-tps-leaderboard/leaderboard)"
     )

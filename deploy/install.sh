@@ -20,6 +20,10 @@
 #   --server-name "NAMES"  nginx server_name           [remembered, else the hostname]
 #   --user NAME    the services' system user           [chutes-leaderboard]
 #   --listen [HOST:]PORT  nginx's HTTP address          [80: every address]
+#   --probe-key FILE  switch own probes on: FILE (a chutes.ai API key) is copied to
+#                  /etc/chutes-leaderboard/probe.key (root, 0600) and the probe service
+#                  and timer are installed; the key reaches only that service
+#                  (LoadCredential=). Later runs keep probes on while that file exists.
 #                  HOST:PORT (127.0.0.1:8080, [::1]:8080) listens there only
 set -euo pipefail
 shopt -s lastpipe
@@ -32,7 +36,7 @@ CACHE_DIR=/var/cache/nginx/$NAME
 SNIPPET=/etc/nginx/snippets/$NAME-security-headers.conf
 NGINX_GROUP=www-data
 # What a deployment needs from the checkout (not tests/, .git, .venv, instance/).
-CODE=(app static templates deploy schema.sql scrape.py requirements.txt requirements.lock
+CODE=(app static templates deploy schema.sql scrape.py probe.py requirements.txt requirements.lock
     pyproject.toml)
 # Every package with its hash (pip-compile --generate-hashes): nothing unverified is
 # installed. The venv's own pip does it (upgrading pip first was an unpinned download).
@@ -54,7 +58,7 @@ die() { echo "install.sh: $*" >&2; exit 1; }
 say() { echo "==> $*"; }
 
 dry_run=0 with_venv=1 root=${DESTDIR:-}
-opt_prefix="" opt_server_name="" opt_user="" opt_listen=""
+opt_prefix="" opt_server_name="" opt_user="" opt_listen="" opt_probe_key=""
 while (($#)); do
     case $1 in
         --dry-run) dry_run=1 ;;
@@ -64,6 +68,7 @@ while (($#)); do
         --server-name) opt_server_name=${2:?--server-name needs names}; shift ;;
         --user) opt_user=${2:?--user needs a name}; shift ;;
         --listen) opt_listen=${2:?--listen needs [HOST:]PORT}; shift ;;
+        --probe-key) opt_probe_key=${2:?--probe-key needs a file}; shift ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
     esac
@@ -308,7 +313,7 @@ if [[ $with_venv == 1 ]]; then
     fi
     # The services cannot write under $PREFIX (ProtectSystem=strict): byte-compile now.
     fs "$venv/bin/python" -m compileall -q "$root$RELEASES/$release/app" \
-        "$root$RELEASES/$release/scrape.py" || true
+        "$root$RELEASES/$release/scrape.py" "$root$RELEASES/$release/probe.py" || true
 fi
 
 # --- the switch: one rename --------------------------------------------------------------
@@ -375,6 +380,17 @@ if [[ ! -e $root$LITESTREAM_CONF ]]; then
     sys chgrp "$SERVICE_USER" "$LITESTREAM_CONF"
 fi
 
+# --- 5b. the probe key (own probes, optional) -------------------------------------------
+if [[ -n $opt_probe_key ]]; then
+    [[ -r $opt_probe_key && -s $opt_probe_key ]] || die "--probe-key: cannot read $opt_probe_key"
+    say "probe key -> $CONF_DIR/probe.key (root, 0600)"
+    # Copied by content through stdin: the key never appears in argv or this output.
+    put 0600 "$CONF_DIR/probe.key" <"$opt_probe_key"
+fi
+if [[ -n $opt_probe_key || -e $root$CONF_DIR/probe.key ]]; then
+    UNITS+=("$NAME-probe.service" "$NAME-probe.timer")
+fi
+
 # --- 6. systemd units ------------------------------------------------------------------
 
 say "systemd units -> $root/etc/systemd/system"
@@ -429,6 +445,9 @@ if unit_changed "$NAME.socket" && [[ $live == 1 ]] && systemctl -q is-active "$N
 fi
 sys systemctl enable --now "$NAME.socket" "$NAME-scrape.timer" "$NAME-backup.timer"
 sys systemctl enable "$NAME.service"
+if [[ -n $opt_probe_key || -e $root$CONF_DIR/probe.key ]]; then
+    sys systemctl enable --now "$NAME-probe.timer"
+fi
 if [[ $live == 1 ]] && systemctl -q is-active "$NAME.service" && ((deps_changed == 0)) \
     && ! unit_changed "$NAME.service"; then
     # SIGHUP: new workers load the new code, old ones finish their requests.

@@ -92,6 +92,27 @@ def fill_capacity_history(env: dict[str, str]) -> None:
     subprocess.run([str(BIN / "python"), "-c", code], cwd=ROOT, env=env, check=False)
 
 
+# Own probes in the demo: a few runs of the real probe.py against the stand-in's streams
+# (enough for the percentiles, which need 5 ok probes), with a throwaway key.
+DEMO_PROBE_RUNS = 5
+
+
+def run_demo_probes(env: dict[str, str]) -> None:
+    key = ROOT / "instance" / "demo-probe.key"
+    key.write_text("cpk_demo_not_a_real_key\n")
+    key.chmod(0o600)
+    probe_env = {
+        **env,
+        "LEADERBOARD_PROBE_KEY_FILE": str(key),
+        "LEADERBOARD_PROBE_LOCATION": "the demo machine (loopback stand-in)",
+    }
+    print(f"demo: {DEMO_PROBE_RUNS} probe runs against the stand-in's streams", flush=True)
+    for _ in range(DEMO_PROBE_RUNS):
+        subprocess.run([str(BIN / "python"), "probe.py"], cwd=ROOT, env=probe_env, check=False)
+    # The site shows where probes run from (its methodology page).
+    env["LEADERBOARD_PROBE_LOCATION"] = probe_env["LEADERBOARD_PROBE_LOCATION"]
+
+
 def demo_env(url: str, database: str) -> dict[str, str]:
     """The environment of the demo's scrapes and site: every chutes.ai URL at the stand-in."""
     return {
@@ -157,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         if scrape.returncode != 0:
             # Like `make dev`: a failed scrape is reported but the site still comes up.
             print(f"demo: scrape.py exited with {scrape.returncode}; serving anyway", flush=True)
+        run_demo_probes(env)
         site_url = f"http://{args.host}:{args.port}"
         print(f"demo: site at {site_url}/ (Ctrl-C stops both)", flush=True)
         print(f"demo: compare two models at {site_url}/compare?ids={COMPARE_IDS}", flush=True)

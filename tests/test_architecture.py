@@ -16,7 +16,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
-SIDES = ("app.web", "app.api", "app.scraping")
+SIDES = ("app.web", "app.api", "app.scraping", "app.probing")
 LOWER = (
     "app.plumbing",
     "app.db",
@@ -26,6 +26,7 @@ LOWER = (
     "app.clock",
     "app.ranking",
     "app.readmodel",
+    "app.probe_figures",
 )
 
 
@@ -137,11 +138,16 @@ def loaded_modules(code: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "code",
-    ["import app.scraping.run", "import app.settings, app.clock, app.db.write", "import scrape"],
+    [
+        "import app.scraping.run",
+        "import app.settings, app.clock, app.db.write",
+        "import scrape",
+        "import app.probing.measure",
+    ],
 )
 def test_the_scraper_loads_no_flask(code):
     loaded = loaded_modules(code)
-    assert "app.scraping.run" in loaded or "app.settings" in loaded  # it really ran
+    assert {"app.scraping.run", "app.settings", "app.probing.measure"} & loaded  # it really ran
     assert not {m for m in loaded if m.split(".")[0] in {"flask", "werkzeug", "jinja2"}}
 
 

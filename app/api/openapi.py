@@ -4,7 +4,7 @@ from functools import cache
 from typing import Any
 
 from app.api.params import DEFAULT_EVENTS, MAX_EVENTS, MAX_LIMIT, MAX_QUERY_LENGTH
-from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS
+from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS, PROBE_OBJECT_FIELDS
 from app.methodology import (
     EVENT_KINDS,
     FIRST_SCRAPE,
@@ -21,6 +21,7 @@ from app.methodology import (
     percent,
 )
 from app.plumbing.converters import MAX_CHUTE_ID_LENGTH
+from app.probe_figures import PROBE_FIELDS
 from app.ranking import DEFAULT_SORT, ORDERS, SORTS
 from app.readmodel import EVENT_FIELDS
 from app.settings import Settings
@@ -177,6 +178,39 @@ MODEL_PROPERTIES: dict[str, dict] = {
 }
 assert tuple(MODEL_PROPERTIES) == MODEL_FIELDS, "keep the documented fields in step"
 
+# Own probes (SPEC §5, §7): present only when probes are on, so never required.
+PROBE_PROPERTIES: dict[str, dict] = {
+    **{
+        field: _nullable(
+            "integer" if "_n_" in field else "number",
+            description=(
+                "Own probes (one client, one place; present only when probes are on):"
+                f" {field.removeprefix('probe_')} over the window its suffix names."
+                " Percentiles need at least 5 ok probes, else null."
+            ),
+        )
+        for field in PROBE_FIELDS
+        if field != "probe_at"
+    },
+    "probe_at": _nullable("string", format="date-time", description="The newest probe."),
+}
+PROBE_SCHEMA = {
+    "type": "object",
+    "required": list(PROBE_OBJECT_FIELDS),
+    "properties": {
+        "at": {"type": "string", "format": "date-time"},
+        "outcome": {
+            "type": "string",
+            "enum": ["ok", "rate_limited", "http_error", "timeout", "bad_stream"],
+        },
+        "http_status": _nullable("integer"),
+        "ttft_s": _nullable("number"),
+        "tps": _nullable("number"),
+        "output_tokens": _nullable("integer"),
+        "total_s": _nullable("number"),
+    },
+}
+
 RUN_SCHEMA = {
     "type": ["object", "null"],
     "required": ["id", "started_at", "finished_at", "source", "status"],
@@ -214,6 +248,8 @@ EVENT_SCHEMA = {
                 " price_change: a catalogue price (prompt, completion or cache-read, USD per"
                 " 1M tokens) differs from the model's newest price row, any amount; detail:"
                 " changed (the prices that moved), before, after, since."
+                " probe_failing / probe_recovered (own probes on only): a model's last 3"
+                " probes all failed / its next ok probe."
             ),
         },
         "chute_id": _nullable("string"),
@@ -391,6 +427,34 @@ def document() -> dict:
                     },
                 }
             },
+            "/api/models/{chute_id}/probes": {
+                "get": {
+                    "operationId": "getModelProbes",
+                    "summary": "The model's own probes of the last 7 days, newest first.",
+                    "parameters": [
+                        {
+                            "name": "chute_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": MAX_CHUTE_ID_LENGTH,
+                            },
+                        }
+                    ],
+                    "responses": {
+                        "200": _ok(
+                            "The probes.",
+                            _json_of(
+                                {"type": "array", "items": {"$ref": "#/components/schemas/Probe"}}
+                            ),
+                        ),
+                        "304": NOT_MODIFIED,
+                        "404": _error("Probes are off, or no model with this chute_id."),
+                    },
+                }
+            },
             "/api/events": {
                 "get": {
                     "operationId": "listEvents",
@@ -442,7 +506,7 @@ def document() -> dict:
                 "Model": {
                     "type": "object",
                     "required": list(MODEL_FIELDS),
-                    "properties": MODEL_PROPERTIES,
+                    "properties": {**MODEL_PROPERTIES, **PROBE_PROPERTIES},
                 },
                 "DailyRow": {
                     "type": "object",
@@ -492,6 +556,7 @@ def document() -> dict:
                 },
                 "PriceRow": PRICE_ROW_SCHEMA,
                 "Event": EVENT_SCHEMA,
+                "Probe": PROBE_SCHEMA,
                 "Run": RUN_SCHEMA,
                 "Health": {
                     "type": "object",
@@ -506,8 +571,24 @@ def document() -> dict:
                         "upstream_frozen",
                         "upstream_frozen_after_seconds",
                         "capacity",
+                        "probes",
                     ],
                     "properties": {
+                        "probes": {
+                            "description": (
+                                '"off", or the last probe run\'s time and status (own probes).'
+                            ),
+                            "oneOf": [
+                                {"type": "string", "const": "off"},
+                                {
+                                    "type": "object",
+                                    "properties": {
+                                        "last_run_at": {"type": "string"},
+                                        "status": {"type": "string"},
+                                    },
+                                },
+                            ],
+                        },
                         "status": {
                             "type": "string",
                             "enum": ["ok", "stale", "empty", "failing", "unavailable"],

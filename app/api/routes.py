@@ -9,12 +9,13 @@ from app import clock, upstream
 from app.api.health import health_payload, unavailable_payload
 from app.api.openapi import document
 from app.api.params import ListParams, parse_list_params
-from app.api.serialise import csv_body, history_object, model_object, price_object
+from app.api.serialise import csv_body, history_object, model_object, price_object, probe_object
 from app.db import capacity as db_capacity
 from app.db import connection, flaskdb
 from app.db import files as db_files
 from app.db import models as model_store
 from app.db import prices as price_store
+from app.db import probes as probe_store
 from app.db import runs as run_log
 from app.plumbing.bodies import Body, cached_body, conditional_response, json_body, make_body
 from app.plumbing.cache import cache, data_version
@@ -25,6 +26,8 @@ from app.readmodel import (
     lineage_as_shown,
     model_as_shown,
     models_as_shown,
+    probes_on,
+    recent_probes,
     with_lineage,
 )
 
@@ -106,6 +109,25 @@ def model(chute_id: str) -> Response:
     return conditional_response(cached_body(f"model/{chute_id}", lambda: _model_body(chute_id)))
 
 
+def _probes_body(chute_id: str) -> Body:
+    conn = flaskdb.get_db()
+    probes = recent_probes(conn)
+    if not probes:
+        abort(404, description="Probes are off on this site.")
+    if model_store.get_model(conn, chute_id) is None:
+        abort(404, description="No model with this chute_id.")
+    objects = [probe_object(p) for p in probes if p["chute_id"] == chute_id]
+    return make_body(json_body(objects), JSON, last_good_finished(conn))
+
+
+@_get("/models/<chute_id:chute_id>/probes")
+def model_probes(chute_id: str) -> Response:
+    """The raw probes of the last 7 days, newest first (404 when probes are off)."""
+    return conditional_response(
+        cached_body(f"model/{chute_id}/probes", lambda: _probes_body(chute_id))
+    )
+
+
 def _health_facts() -> dict:
     key = f"api-health:{data_version()}"
     facts = cache.get(key)
@@ -138,6 +160,20 @@ def _recorded_at(run: dict | None) -> str | None:
     return (run.get("finished_at") or run.get("started_at")) if run else None
 
 
+def _probe_health() -> str | dict:
+    """ "off", or the last probe run's time and outcome (SPEC §7)."""
+    try:
+        conn = flaskdb.get_db()
+        if not probes_on(conn):
+            return "off"
+        run = probe_store.last_run(conn)
+    except sqlite3.Error:
+        return "off"
+    if run is None:
+        return "off"
+    return {"last_run_at": run["finished_at"] or run["started_at"], "status": run["status"]}
+
+
 @_get("/health")
 def health() -> Response:
     interval = int(current_app.config["SCRAPE_INTERVAL"])
@@ -163,6 +199,7 @@ def health() -> Response:
             failure=db_files.unrecorded_failure(run_status, None),
             upstream_frozen_after=frozen_after,
         )
+    payload["probes"] = _probe_health()
     status = 200 if payload["status"] == "ok" else 503
     response = Response(json_body(payload), status, mimetype=JSON)
     response.headers["Cache-Control"] = "no-cache"

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from app.probe_figures import PROBE_FIELDS
+
 # The order of keys in every model object and of columns in the CSV.
 MODEL_FIELDS = (
     "rank",
@@ -78,6 +80,10 @@ def model_object(model: dict) -> dict:
     obj["partial_day"] = bool(obj["partial_day"])
     obj["often_rate_limited"] = bool(obj["often_rate_limited"])
     obj["predecessors"] = list(model.get("predecessors") or ())
+    # With probes on (app.readmodel.with_probe_figures) the probe fields follow; off,
+    # they are absent, not null (SPEC §7).
+    if "probe_at" in model:
+        obj.update({field: _finite(model.get(field)) for field in PROBE_FIELDS})
     return obj
 
 
@@ -87,6 +93,14 @@ PRICE_ROW_FIELDS = ("since", "prompt", "completion", "cache_read")
 
 def price_object(row: dict) -> dict:
     return {field: _finite(row.get(field)) for field in PRICE_ROW_FIELDS}
+
+
+# A raw probe in /api/models/<chute_id>/probes (SPEC §7).
+PROBE_OBJECT_FIELDS = ("at", "outcome", "http_status", "ttft_s", "tps", "output_tokens", "total_s")
+
+
+def probe_object(probe: dict) -> dict:
+    return {field: _finite(probe.get(field)) for field in PROBE_OBJECT_FIELDS}
 
 
 def history_object(row: dict) -> dict:
@@ -114,7 +128,10 @@ def csv_body(models: Iterable[dict]) -> bytes:
     """The model objects as CSV with a header row (RFC 4180 line endings)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(MODEL_FIELDS)
-    for model in models:
-        writer.writerow(csv_cell(model[field]) for field in MODEL_FIELDS)
+    rows = list(models)
+    # Probe columns only when probes are on (the objects carry them).
+    fields = MODEL_FIELDS + (PROBE_FIELDS if rows and "probe_at" in rows[0] else ())
+    writer.writerow(fields)
+    for model in rows:
+        writer.writerow(csv_cell(model[field]) for field in fields)
     return out.getvalue().encode()

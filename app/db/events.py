@@ -12,6 +12,7 @@ from app.rows import DailyRow
 FAMILIES = {
     "listing": ("model_added", "model_removed"),
     "rate": ("rate_limited", "rate_limited_cleared"),
+    "probe": ("probe_failing", "probe_recovered"),
 }
 
 

@@ -28,6 +28,8 @@ TITLES = {
     "rate_limited": "Often rate-limited: {name}",
     "rate_limited_cleared": "No longer rate-limited: {name}",
     "price_change": "Price change: {name}",
+    "probe_failing": "Our probes are failing: {name}",
+    "probe_recovered": "Our probes succeed again: {name}",
 }
 
 

@@ -13,12 +13,13 @@ from app.db import flaskdb
 from app.db import models as model_store
 from app.methodology import SPEED_CHANGE_WINDOW_DAYS, response_seconds
 from app.plumbing.pages import Page, page_lifetime, serve_cached
-from app.readmodel import events_as_shown, model_as_shown, models_as_shown
+from app.readmodel import events_as_shown, model_as_shown, models_as_shown, recent_probes
 from app.web import charts, formatting
 from app.web.blueprint import bp
 from app.web.capacity_view import compare_partner, rate_limited_chart
 from app.web.freshness import freshness
 from app.web.lineage_view import model_extras
+from app.web.probes_view import probe_section
 from app.web.table import unranked_text
 
 
@@ -90,6 +91,7 @@ def render_model(chute_id: str) -> Page:
         action=action_context(found, current_app.config["WEB_URL"], current_app.config["LLM_URL"]),
         fresh=fresh,
         **model_extras(conn, found, history, today, current_app.config["LINEAGE"]),
+        probe=probe_section(found, recent_probes(conn, now, chute_id), now),
     )
     return html, page_lifetime(fresh, now)
 
@@ -110,6 +112,8 @@ MARK_LABELS = {
     "rate_limited": "rate-limited",
     "rate_limited_cleared": "cleared",
     "price_change": "price",
+    "probe_failing": "probes failing",
+    "probe_recovered": "probes ok",
 }
 
 

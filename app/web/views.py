@@ -1,17 +1,37 @@
 """The site's static pages: methodology, favicon and the 404 pages."""
 
-from flask import Response, redirect, render_template, url_for
+import sqlite3
+
+from flask import Response, current_app, redirect, render_template, url_for
 from werkzeug import Response as WerkzeugResponse
 from werkzeug.exceptions import HTTPException, NotFound
 
+from app.db import flaskdb
+from app.db import models as model_store
 from app.plumbing.errors import error_page, handle_http_exception, is_api_request
+from app.readmodel import probes_on
 from app.web.blueprint import bp
 
 
 @bp.get("/methodology")
 def methodology() -> str:
-    # Config-only page: no SQL, nothing worth caching.
-    return render_template("methodology.html")
+    # Config only, plus one small read: whether our own probes are on, and for how many
+    # models (their cost in tokens a day).
+    on, per_day = probe_facts()
+    return render_template("methodology.html", probes_on=on, probe_tokens_per_day=per_day)
+
+
+def probe_facts() -> tuple[bool, int]:
+    """(probes on, worst-case output tokens a day for the active catalogue)."""
+    try:
+        conn = flaskdb.get_db()
+        if not probes_on(conn):
+            return False, 0
+        models = len(model_store.list_models(conn))
+    except sqlite3.Error:
+        return False, 0
+    max_tokens = int(current_app.config["PROBE_MAX_TOKENS"])
+    return True, min(models * max_tokens * 48, int(current_app.config["PROBE_DAILY_TOKENS"]))
 
 
 @bp.get("/favicon.ico")

@@ -17,6 +17,7 @@ from app.api.openapi import document
 from app.api.serialise import HISTORY_FIELDS, MODEL_FIELDS
 from app.db import files as db_files
 from app.plumbing.bodies import DATA_CACHE_CONTROL
+from app.probe_figures import PROBE_FIELDS
 from app.ranking import SORTS
 from tests.conftest import new_app
 from tests.seed import days_ago, seed, simple_model
@@ -393,6 +394,8 @@ def test_health_empty(client):
             "capacity_at": None,
             "stale_after_seconds": 3600,
         },
+        # SPEC §7: the probes part says "off" when no probe has run.
+        "probes": "off",
     }
 
 
@@ -557,6 +560,7 @@ def test_openapi_document(client, seeded):
         "/api/models",
         "/api/models.csv",
         "/api/models/{chute_id}",
+        "/api/models/{chute_id}/probes",
         "/api/events",
         "/api/health",
         "/api/openapi.json",
@@ -570,7 +574,8 @@ def test_openapi_document(client, seeded):
     schemas = doc["components"]["schemas"]
     model = get_json(client, "/api/models")[0]
     assert set(schemas["Model"]["required"]) == set(model)
-    assert set(schemas["Model"]["properties"]) == set(model)
+    # The probe fields are documented, and present only with probes on (not here).
+    assert set(schemas["Model"]["properties"]) == set(model) | set(PROBE_FIELDS)
     health = get_json(client, "/api/health")
     assert set(schemas["Health"]["required"]) == set(health)
     assert set(schemas["Run"]["properties"]) == set(health["last_run"])

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.standin.capacity import UtilizationFeed
+from tests.standin.chat import ChatStandIn
 from tests.standin.datasets import Dataset, _uid, make_row
 from tests.standin.faults import Fault, Faults
 from tests.standin.pages import PAGE_FORMS, render_app_page, render_data_json, render_stats_page
@@ -55,6 +56,8 @@ class UpstreamApp:
         self.pages_carry_all_rows = True
         # `GET /chutes/utilization`: a new snapshot per request (tests/standin/capacity.py).
         self.utilization = UtilizationFeed()
+        # `POST /v1/chat/completions`: the probes' streams (tests/standin/chat.py).
+        self.chat = ChatStandIn()
         self._lock = threading.Lock()
 
     def __call__(
@@ -82,6 +85,8 @@ class UpstreamApp:
                     time.monotonic(),
                 )
             )
+        if request.method == "POST" and path == "/v1/chat/completions":
+            return self.chat.handle(request)
         fault = self.faults.take(path)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)

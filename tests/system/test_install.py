@@ -50,6 +50,7 @@ def checkout_copy(tmp_path: Path) -> Path:
         "deploy",
         "schema.sql",
         "scrape.py",
+        "probe.py",
         "requirements.txt",
         "requirements.lock",
         "pyproject.toml",

@@ -52,6 +52,11 @@ LITESTREAM_CONF = f"/etc/{NAME}/litestream.yml"
 # The same ceiling as the offline score in tests/system/test_deploy.py (issue 20: every
 # unit at most 1.0 inside the booted system too).
 MAX_EXPOSURE = 1.0
+# Own probes (SPEC §11): the probe service's own, lower ceiling, and the operator's key
+# file that install.sh --probe-key copies (a made-up key the test greps for).
+PROBE_MAX_EXPOSURE = 1.0
+PROBE_KEY_SRC = "/root/probe.key"
+PROBE_KEY = "cpk_boot_test.SECRET-0123456789"
 # Not part of a deployment: the checkout's own caches and tools.
 NOT_COPIED = shutil.ignore_patterns(
     ".git", ".venv", "instance", "__pycache__", ".pytest_cache", ".ruff_cache",
@@ -128,6 +133,7 @@ class Site:
     def install(self) -> str:
         out = self.sh(
             f"cd {CHECKOUT} && deploy/install.sh --server-name {SERVER_NAME}"
+            f" --probe-key {PROBE_KEY_SRC}"
             f" --listen 127.0.0.1:{self.port} 2>&1",
             timeout=600,
         )
@@ -182,6 +188,12 @@ def seed_environment(root: Path, upstream_url: str) -> None:
     drop_in = root / f"etc/systemd/system/{NAME}-scrape.service.d/stand-in.conf"
     drop_in.parent.mkdir(parents=True, exist_ok=True)
     drop_in.write_text("[Service]\nIPAddressAllow=127.0.0.1\n")
+    probe_drop_in = root / f"etc/systemd/system/{NAME}-probe.service.d/stand-in.conf"
+    probe_drop_in.parent.mkdir(parents=True, exist_ok=True)
+    probe_drop_in.write_text("[Service]\nIPAddressAllow=127.0.0.1\n")
+    key = root / PROBE_KEY_SRC.lstrip("/")
+    key.write_text(PROBE_KEY + "\n")
+    key.chmod(0o600)
 
 
 @pytest.fixture(scope="module")
@@ -529,3 +541,34 @@ def test_security_exposure_inside(site: Site) -> None:
     artifacts.mkdir(exist_ok=True)
     (artifacts / "systemd-boot-exposure.json").write_text(json.dumps(scores, indent=2) + "\n")
     assert all(score <= MAX_EXPOSURE for score in scores.values()), scores
+
+
+def test_probe_service_runs_with_its_credential_only(site: Site) -> None:
+    """install.sh --probe-key: the key root-owned 0600, readable by the probe service
+    (LoadCredential=) and not by the services' user otherwise; a probe run lands; the
+    key is in no journal line; the probe unit's exposure is at most 1.0."""
+    key_file = f"/etc/{NAME}/probe.key"
+    assert site.sh(f"stat -c %U:%a {key_file}").strip() == "root:600"
+    denied = site.system.run(["runuser", "-u", NAME, "--", "cat", key_file], check=False)
+    assert denied.returncode != 0 and PROBE_KEY not in denied.stdout
+    # Models to probe (the install's first scrape is started --no-block; run one here so
+    # the test stands alone under -k).
+    site.start(f"{NAME}-scrape.service")
+    site.start(f"{NAME}-probe.service")
+    result = site.show(f"{NAME}-probe.service", "Result", "ExecMainStatus")
+    assert result == {"Result": "success", "ExecMainStatus": "0"}, result
+    count = site.sh(
+        f'{PREFIX}/.venv/bin/python -c "import sqlite3;'
+        f" print(sqlite3.connect('{DB}').execute('SELECT count(*) FROM probes').fetchone()[0])\""
+    )
+    assert int(count.strip()) > 0
+    assert site.show(f"{NAME}-probe.timer", "ActiveState")["ActiveState"] == "active"
+    journal = site.sh("journalctl --no-pager -o cat 2>&1", check=False)
+    assert PROBE_KEY not in journal
+    out = site.system.run(
+        ["systemd-analyze", "security", "--no-pager", f"{NAME}-probe.service"]
+    ).stdout
+    match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", out)
+    assert match, out
+    print(f"probe service exposure: {match.group(1)}")
+    assert float(match.group(1)) <= PROBE_MAX_EXPOSURE, out

@@ -481,7 +481,7 @@ def test_static_urls_carry_a_content_hash(client):
     html = client.get("/").get_data(as_text=True)
     # Every stylesheet link, in cascade order, each with its content hash.
     sheets = re.findall(r'<link rel="stylesheet" href="([^"]*)">', html)
-    names = ["tokens", "base", "board", "charts", "model", "prose"]
+    names = ["tokens", "base", "board", "charts", "model", "prose", "probes"]
     assert len(sheets) == len(names)
     for href, name in zip(sheets, names, strict=True):
         assert re.fullmatch(rf"/static/css/{name}\.css\?v=[0-9a-f]{{10}}", href), href

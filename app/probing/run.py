@@ -50,8 +50,11 @@ def key_path(settings: Settings, environ: dict[str, str] | None = None) -> str |
     env = os.environ if environ is None else environ
     if settings.probe_key_file:
         return settings.probe_key_file
+    # systemd sets CREDENTIALS_DIRECTORY only for a unit with LoadCredential= (the probe
+    # unit's is the key): a credential it names but the run cannot read is an error to
+    # report (read_key), never "probes are off".
     directory = env.get("CREDENTIALS_DIRECTORY")
-    if directory and os.path.exists(os.path.join(directory, CREDENTIAL)):
+    if directory:
         return os.path.join(directory, CREDENTIAL)
     return None
 

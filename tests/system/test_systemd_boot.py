@@ -545,7 +545,8 @@ def test_security_exposure_inside(site: Site) -> None:
 
 def test_probe_unit_gets_its_credential_only(site: Site) -> None:
     """install.sh --probe-key: the key root-owned 0600, readable by the probe service
-    (LoadCredential=) and not by the services' user otherwise; the key is in no journal line; the probe unit's exposure is at most 1.0."""
+    (LoadCredential=) and not by the services' user otherwise; the key is in no journal
+    line; the probe unit's exposure is at most 1.0."""
     key_file = f"/etc/{NAME}/probe.key"
     assert site.sh(f"stat -c %U:%a {key_file}").strip() == "root:600"
     denied = site.system.run(["runuser", "-u", NAME, "--", "cat", key_file], check=False)

@@ -92,7 +92,6 @@ def test_no_key_is_off_with_one_line(db_path, tmp_path):
     assert result.stdout.strip() == OFF_LINE and result.stderr == ""
 
 
-
 def test_credential_systemd_names_but_the_run_cannot_read_is_an_error(db_path, tmp_path):
     """Under the probe unit (LoadCredential=) a missing or unreadable credential is a
     clear failure (exit != 0), never the "probes are off" line of a machine with no key."""
@@ -114,6 +113,7 @@ def test_credential_systemd_names_but_the_run_cannot_read_is_an_error(db_path, t
         [sys.executable, "probe.py"], capture_output=True, text=True, env=env, check=False
     )
     assert result.returncode != 0 and "is empty" in result.stdout + result.stderr
+
 
 OUTCOME_OF_MODE = {
     "ok": "ok",

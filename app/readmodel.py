@@ -35,10 +35,13 @@ def models_as_shown(
 ) -> list[dict]:
     """Every active model, ranked and flagged, in `sort` order (unfiltered)."""
     today = today or today_utc()
+    history = model_store.days_between(conn, rank_window_start(today), today)
+    # One model at a time: rank_models copies each, so the stored rows are never all
+    # held beside their copies (10,000 models: SPEC §6 "Scale").
     return rank_models(
-        model_store.list_models(conn),
+        model_store.each_model(conn),
         min_requests=min_requests,
-        history=model_store.days_between(conn, rank_window_start(today), today),
+        history=history,
         sort=sort,
         order=order,
         today=today,

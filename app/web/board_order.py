@@ -6,9 +6,11 @@ few hundred milliseconds; the board shows at most BOARD_LIMIT of them. So the ra
 sorted list and everything the board derives from all models (speed-rank positions,
 groups, hero figures, the search's casefolded names) is computed once for a
 (database, data version, UTC day, min_requests, sort, order) and kept in a small bounded
-memo; a request then only filters, slices and formats its page. The kept models are
-read-only views (MappingProxyType): the board copies the page's rows before it adds to
-them.
+memo; a request then only filters, slices and formats its page. Two levels: the
+ranking per (database, data version, day, min_requests), the heavy part, and per
+ranking its (sort, order) views, sorted from it and sharing its models (each equals
+models_as_shown with that sort, ties included). The models handed out are read-only
+views (MappingProxyType): the board copies the page's rows before it adds to them.
 """
 
 import sqlite3
@@ -21,12 +23,13 @@ from typing import Any
 
 from app.db import files as db_files
 from app.ranking import hero_figures, sort_models
-from app.readmodel import models_as_shown
+from app.readmodel import models_ranked
 from app.web import table
 
-# Distinct (sort, order, min_requests) views kept per worker; each holds references to
-# shared model views, so an entry costs ~100 KB at 10,000 models, not a copy.
-MEMO_SIZE = 32
+CATALOGUES_KEPT = 1
+# (sort, order) views kept per ranking: each holds references to the ranking's models
+# (~1 MB at 10,000 models: its tuples and positions), not copies.
+ORDERS_KEPT = 16
 RANKED, UNRANKED, NO_DATA = "ranked", "unranked", "no_data"
 
 Model = Mapping[str, Any]
@@ -58,7 +61,9 @@ class BoardOrder:
 
 class BoundedMemo:
     """A least-recently-used map of at most `size` entries; safe across threads (two
-    threads may compute the same entry at once: the last one stored wins, both right)."""
+    threads may compute the same entry at once: the last one stored wins, both right).
+    A miss evicts before it computes, so a full memo never holds `size` entries beside
+    the new one."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -70,6 +75,8 @@ class BoundedMemo:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
+            while len(self._entries) >= self.size:
+                self._entries.popitem(last=False)
         value = make()
         with self._lock:
             self._entries[key] = value
@@ -83,7 +90,21 @@ class BoundedMemo:
             self._entries.clear()
 
 
-MEMO = BoundedMemo(MEMO_SIZE)
+@dataclass
+class Catalogue:
+    """One ranking of every active model (one min_requests, one day, one data version)
+    in the catalogue's order, kept privately, and the board orders sorted from it."""
+
+    ranked: list[dict]
+    names: tuple[tuple[str, str, str], ...]
+    orders: BoundedMemo
+
+
+# A ranking holds every model (~25 MB at 10,000), so a worker keeps one: that of the
+# min_requests last asked for (the default, nearly always). Another min_requests
+# replaces it, dropped first, so a worker never holds two (SPEC §6: peak <= 80 MB);
+# every (sort, order) view shares it.
+CATALOGUES = BoundedMemo(CATALOGUES_KEPT)
 
 
 def board_order(
@@ -98,22 +119,34 @@ def board_order(
     """The board's order for this data version, from the memo when it has it. Before the
     first scrape (no version file) nothing names the data, so nothing is kept."""
 
-    def make() -> BoardOrder:
-        return build_order(
-            models_as_shown(conn, min_requests=min_requests, sort=sort, order=order, today=today),
-            sort=sort,
-            order=order,
+    def make() -> Catalogue:
+        ranked = models_ranked(conn, min_requests=min_requests, today=today)
+        names = tuple(
+            (m["chute_id"], m["name"].casefold(), m["chute_id"].casefold()) for m in ranked
+        )
+        return Catalogue(ranked=ranked, names=names, orders=BoundedMemo(ORDERS_KEPT))
+
+    def sorted_order(catalogue: Catalogue) -> BoardOrder:
+        return catalogue.orders.get(
+            (sort, order),
+            lambda: build_order(
+                sort_models(catalogue.ranked, sort, order),
+                names=catalogue.names,
+                sort=sort,
+                order=order,
+            ),
         )
 
     version = db_files.data_version(database)
     if version == db_files.NO_VERSION:
-        return make()
-    return MEMO.get((database, version, today, min_requests, sort, order), make)
+        return sorted_order(make())
+    return sorted_order(CATALOGUES.get((database, version, today, min_requests), make))
 
 
-def build_order(ranked: list[dict], *, sort: str, order: str | None) -> BoardOrder:
+def build_order(
+    ranked: list[dict], *, names: tuple[tuple[str, str, str], ...], sort: str, order: str | None
+) -> BoardOrder:
     """Pure: the board's order of `ranked` (models_as_shown in `sort` order).
-
     Models with speed data follow `sort` (on the figure the board shows for tps, ttft
     and requests: table.BOARD_FIELDS), ranked ones first, then the unranked; then those
     without speed data."""
@@ -137,9 +170,7 @@ def build_order(ranked: list[dict], *, sort: str, order: str | None) -> BoardOrd
         ordered=ordered,
         groups=groups,
         position={m["chute_id"]: i for i, m in enumerate(sort_models(ranked, "rank"), start=1)},
-        names=tuple(
-            (m["chute_id"], m["name"].casefold(), m["chute_id"].casefold()) for m in models
-        ),
+        names=names,
         hero=MappingProxyType(hero_figures(ranked)),
         peak_model=max(with_peak, key=lambda m: m["peak_tps"]) if with_peak else None,
         leader=next((m["chute_id"] for m in models if m.get("rank") == 1), None),

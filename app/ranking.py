@@ -197,6 +197,22 @@ def rank_models(
     the speed rank over the whole list, whatever the sort: sorting reorders, it does not
     renumber; filter afterwards, so searching does not renumber either.
     """
+    return sort_models(
+        rank_catalogue(models, min_requests=min_requests, history=history, today=today),
+        sort,
+        order,
+    )
+
+
+def rank_catalogue(
+    models: Iterable[dict],
+    *,
+    min_requests: int,
+    history: Mapping[str, Iterable[DailyRow]],
+    today: str | None = None,
+) -> list[dict]:
+    """rank_models in the models' own order, unsorted: to sort one ranking several ways
+    (each sort of it equals rank_models with that sort)."""
     today = today or today_utc()
     enriched = []
     for model in models:
@@ -225,7 +241,7 @@ def rank_models(
     ranks = speed_ranks(enriched)
     for model in enriched:
         model["rank"] = ranks.get(model["chute_id"])
-    return sort_models(enriched, sort, order)
+    return enriched
 
 
 def filter_models(models: Iterable[dict], query: str | None) -> list[dict]:

@@ -23,7 +23,7 @@ from app.db import models as model_store
 from app.db import probes as probe_store
 from app.lineage import Lineage, link
 from app.probe_figures import model_figures
-from app.ranking import DEFAULT_SORT, rank_models, rank_window_start
+from app.ranking import DEFAULT_SORT, rank_catalogue, rank_models, rank_window_start, sort_models
 
 # The keys of an event as the API, the feed and the model page show it.
 EVENT_FIELDS = ("id", "kind", "chute_id", "name", "at", "summary", "detail")
@@ -38,14 +38,20 @@ def models_as_shown(
     today: str | None = None,
 ) -> list[dict]:
     """Every active model, ranked and flagged, in `sort` order (unfiltered)."""
+    return sort_models(models_ranked(conn, min_requests=min_requests, today=today), sort, order)
+
+
+def models_ranked(
+    conn: sqlite3.Connection, *, min_requests: int, today: str | None = None
+) -> list[dict]:
+    """models_as_shown unsorted (in the catalogue's stored order): each sort of it is
+    models_as_shown with that sort (app.web.board_order sorts one ranking several ways)."""
     today = today or today_utc()
-    ranked = rank_models(
-        model_store.list_models(conn),
-        min_requests=min_requests,
-        history=model_store.days_between(conn, rank_window_start(today), today),
-        sort=sort,
-        order=order,
-        today=today,
+    history = model_store.days_between(conn, rank_window_start(today), today)
+    # One model at a time: ranking copies each, so the stored rows are never all held
+    # beside their copies (10,000 models: SPEC §6 "Scale").
+    ranked = rank_catalogue(
+        model_store.each_model(conn), min_requests=min_requests, history=history, today=today
     )
     return with_probe_figures(conn, ranked)
 

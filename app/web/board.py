@@ -9,10 +9,10 @@ from app.db import flaskdb
 from app.db import models as model_store
 from app.methodology import MAX_MIN_REQUESTS
 from app.plumbing.pages import Page, page_lifetime, serve_cached
-from app.ranking import ORDERS, SORTS, filter_models, hero_figures, sort_models
-from app.readmodel import models_as_shown
+from app.ranking import ORDERS, SORTS
 from app.web import charts, table
 from app.web.blueprint import bp
+from app.web.board_order import NO_DATA, RANKED, UNRANKED, board_order
 from app.web.freshness import freshness
 from app.web.price_chart import price_chart
 
@@ -106,35 +106,41 @@ def board_context(conn, now: datetime) -> dict:
     args = board_args()
     min_requests = args["min_requests"]
     limit = max(1, int(current_app.config["BOARD_LIMIT"]))
-    ranked = models_as_shown(
-        conn, min_requests=min_requests, sort=args["sort"], order=args["order"], today=today
+    board = board_order(
+        conn,
+        current_app.config["DATABASE"],
+        min_requests=min_requests,
+        sort=args["sort"],
+        order=args["order"],
+        today=today,
     )
-    # The rank order's position of every model (unranked ones too): the page's JavaScript
-    # sorts on it to restore the speed order exactly as the server has it.
-    position = {m["chute_id"]: i for i, m in enumerate(sort_models(ranked, "rank"), start=1)}
-    matches = {m["chute_id"] for m in filter_models(ranked, args["q"])}
-    rows: list[dict] = []
-    no_data: list[dict] = []
-    for model in ranked:
-        row = table.board_row(
-            model, sort=args["sort"], tokens=args["tokens"], today=today, min_requests=min_requests
-        )
-        row["match"] = model["chute_id"] in matches
-        row["sort_values"]["rank"] = str(position[model["chute_id"]])
-        (rows if model.get("latest_tps") is not None else no_data).append(row)
-    if args["sort"] in table.BOARD_FIELDS:
-        rows = sort_models(
-            rows, args["sort"], args["order"], field=table.BOARD_FIELDS[args["sort"]]
-        )
-    # The board's order: ranked, unranked, no data (the template groups them so).
-    ordered = [r for r in rows if r.get("rank")] + [r for r in rows if not r.get("rank")]
-    ordered += no_data
-    capped = len(ranked) > limit
-    if capped:
-        ordered = [r for r in ordered if r["match"]]
+    total = len(board.models)
+    matches = board.matches(args["q"]) if args["q"].split() else None
+    counts = {RANKED: 0, UNRANKED: 0, NO_DATA: 0}
+    for model, group in zip(board.ordered, board.groups, strict=True):
+        if matches is None or model["chute_id"] in matches:
+            counts[group] += 1
+    capped = total > limit
+    ordered = board.ordered
+    if capped and matches is not None:
+        ordered = tuple(m for m in ordered if m["chute_id"] in matches)
     pages = max(1, -(-len(ordered) // limit))
     page = min(args["page"], pages)
-    shown = ordered[(page - 1) * limit : page * limit]
+    shown: list[dict] = []
+    # Only the page's rows are formatted, each a copy: the kept models are read-only.
+    for model in ordered[(page - 1) * limit : page * limit]:
+        row = table.board_row(
+            dict(model),
+            sort=args["sort"],
+            tokens=args["tokens"],
+            today=today,
+            min_requests=min_requests,
+        )
+        row["match"] = matches is None or model["chute_id"] in matches
+        # The rank order's position of every model (unranked ones too): the page's
+        # JavaScript sorts on it to restore the speed order exactly as the server has it.
+        row["sort_values"]["rank"] = str(board.position[model["chute_id"]])
+        shown.append(row)
     shown_ids = [r["chute_id"] for r in shown]
     since = (now.date() - timedelta(days=SPARK_DAYS - 1)).isoformat()
     series = model_store.recent_tps(conn, since, shown_ids if capped else None)
@@ -149,34 +155,24 @@ def board_context(conn, now: datetime) -> dict:
         "no_data": shown_no_data,
         # Matching counts per group: search filters everything, counts too (JS updates
         # them as it filters).
-        "counts": {
-            "ranked": sum(1 for r in rows if r.get("rank") and r["match"]),
-            "unranked": sum(1 for r in rows if not r.get("rank") and r["match"]),
-            "no_data": sum(1 for r in no_data if r["match"]),
-        },
-        "total": len(ranked),
-        "with_speed": len(rows),
-        "matches": len(matches),
+        "counts": counts,
+        "total": total,
+        "with_speed": total - board.groups.count(NO_DATA),
+        "matches": total if matches is None else len(matches),
         "capped": capped,
         "pagination": {"page": page, "pages": pages, "limit": limit, "of": len(ordered)},
-        "hero": hero_figures(ranked),
-        "peak_model": peak_model(ranked),
+        "hero": board.hero,
+        "peak_model": board.peak_model,
         "args": args,
         "sorts": SORT_LABELS,
         "sort_directions": {key: descending for key, (_, descending) in SORTS.items()},
         "columns": table.columns_for(args["sort"]),
         "token_choices": table.TOKEN_CHOICES,
-        "leader": next((m["chute_id"] for m in ranked if m.get("rank") == 1), None),
+        "leader": board.leader,
         # The chart draws the models this page shows that match the search.
         "price": price_chart([r for r in shown if r["match"]]),
         "fresh": freshness(conn, now),
     }
-
-
-def peak_model(models: list[dict]) -> dict | None:
-    """The model holding the highest peak TPS, for the hero's caption."""
-    with_peak = [m for m in models if m.get("peak_tps") is not None]
-    return max(with_peak, key=lambda m: m["peak_tps"]) if with_peak else None
 
 
 @bp.app_template_global()

@@ -4,8 +4,9 @@ Display values are formatted here and in formatting.py, never in the page's Java
 the JavaScript sorts on the raw values each row carries (`sort_values`).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from app.methodology import (
     RANK_WINDOW_DAYS,
@@ -106,6 +107,22 @@ def seven_day_bands(series: dict[str, list], first_day: str) -> dict[str, tuple[
     return bands
 
 
+def shown_figures(model: Mapping[str, Any]) -> dict[str, Any]:
+    """The TPS, TTFT and requests the board shows (and sorts on: BOARD_FIELDS): the
+    ranked day's when the model is ranked, else its latest day's."""
+    if model.get("rank") is not None:
+        return {
+            "shown_tps": model.get("rank_tps"),
+            "shown_ttft": model.get("rank_ttft"),
+            "shown_requests": model.get("rank_requests"),
+        }
+    return {
+        "shown_tps": model.get("latest_tps"),
+        "shown_ttft": model.get("latest_ttft"),
+        "shown_requests": model.get("latest_requests"),
+    }
+
+
 def board_row(model: dict, *, sort: str, tokens: int, today: str, min_requests: int) -> dict:
     """The model (a copy from rank_models, updated in place: a 300-model page should not
     copy every row twice) plus what the board shows: the ranked day's figures when it has
@@ -116,15 +133,12 @@ def board_row(model: dict, *, sort: str, tokens: int, today: str, min_requests: 
     shows its ranked day, never low sample by definition, unless the card's big number
     is the latest day's TPS."""
     ranked = model.get("rank") is not None
-    tps = model.get("rank_tps") if ranked else model.get("latest_tps")
-    ttft = model.get("rank_ttft") if ranked else model.get("latest_ttft")
+    shown = shown_figures(model)
+    tps, ttft = shown["shown_tps"], shown["shown_ttft"]
     day = model.get("rank_date") if ranked else model.get("latest_date")
-    requests = model.get("rank_requests") if ranked else model.get("latest_requests")
     row = model
     row |= {
-        "shown_tps": tps,
-        "shown_ttft": ttft,
-        "shown_requests": requests,
+        **shown,
         "low_sample_shown": bool(model.get("low_sample"))
         and (not ranked or BIG_NUMBER[sort][0].startswith("latest_")),
         "shown_date": day,

@@ -172,6 +172,8 @@ def board_context(conn, now: datetime) -> dict:
         # The chart draws the models this page shows that match the search.
         "price": price_chart([r for r in shown if r["match"]]),
         "fresh": freshness(conn, now),
+        # With probes on, every model object carries probe fields (app.readmodel).
+        "probes_on": any("probe_at" in m for m in board.models[:1]),
     }
 
 

@@ -45,6 +45,7 @@ def test_off_no_probe_anything_on_any_page(site, db_path):
         assert "Our probes" not in html and "Our own probes" not in html, path
         assert "ours:" not in html and 'class="probes"' not in html, path
         assert "Our probes:" not in html, path
+        assert "our probes: every 30 min" not in html, path
 
 
 def test_on_ours_beside_theirs_and_the_sections(site, db_path, tmp_path):
@@ -60,6 +61,8 @@ def test_on_ours_beside_theirs_and_the_sections(site, db_path, tmp_path):
     found = pages(db_path)
     board = found["/"]
     assert "Our probes" in board  # the cards
+    # The one line saying whose numbers these are names ours too (SPEC §6).
+    assert "over all traffic · our probes: every 30 min" in board
     assert "ours:" in found["/?view=table"]  # the table
     model_page = next(html for path, html in found.items() if path.startswith("/models/"))
     assert "Our own probes" in model_page

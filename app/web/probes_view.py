@@ -12,9 +12,10 @@ from app.readmodel import PROBE_SHOWN_DAYS
 WIDTH, HEIGHT = 600.0, 90.0
 
 
-def strip(probes: list[dict], field: str, now: datetime) -> list[dict[str, Any]]:
-    """One dot per ok probe with `field`: x across the 7 days ending now, y from the
-    lowest (bottom) to the highest value (top), in SVG units; title for a tooltip."""
+def strip(probes: list[dict], field: str, now: datetime) -> dict[str, Any]:
+    """One dot per ok probe with `field`: x across the 7 days ending now, y from zero
+    (bottom) to the highest value (top), in SVG units, so equal speeds sit level; title
+    for a tooltip; `top` (the highest value) and `since` (the axis' start) to label it."""
     start = now - timedelta(days=PROBE_SHOWN_DAYS)
     points: list[tuple[datetime, float]] = []
     for p in probes:
@@ -22,19 +23,21 @@ def strip(probes: list[dict], field: str, now: datetime) -> list[dict[str, Any]]
         if p["outcome"] == "ok" and p.get(field) is not None and at is not None:
             points.append((at, float(p[field])))
     if not points:
-        return []
-    low = min(v for _, v in points)
-    high = max(v for _, v in points)
-    span = (high - low) or 1.0
+        return {"points": [], "top": None, "since": start.isoformat()}
+    top = max(v for _, v in points) or 1.0
     total = PROBE_SHOWN_DAYS * 86400
-    return [
-        {
-            "x": round(WIDTH * max(0.0, (at - start).total_seconds()) / total, 1),
-            "y": round(HEIGHT - 6 - (HEIGHT - 12) * (v - low) / span, 1),
-            "title": f"{at:%Y-%m-%d %H:%M} UTC: {v:.2f}",
-        }
-        for at, v in points
-    ]
+    return {
+        "points": [
+            {
+                "x": round(4 + (WIDTH - 8) * max(0.0, (at - start).total_seconds()) / total, 1),
+                "y": round(HEIGHT - 6 - (HEIGHT - 12) * v / top, 1),
+                "title": f"{at:%Y-%m-%d %H:%M} UTC: {v:.2f}",
+            }
+            for at, v in points
+        ],
+        "top": top,
+        "since": start.isoformat(),
+    }
 
 
 def probe_section(model: dict, probes: list[dict], now: datetime) -> dict[str, Any]:

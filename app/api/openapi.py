@@ -26,6 +26,14 @@ from app.ranking import DEFAULT_SORT, ORDERS, SORTS
 from app.readmodel import EVENT_FIELDS
 from app.settings import Settings
 
+# The path parameter of every /api/models/{chute_id}... path.
+CHUTE_ID_PARAMETER = {
+    "name": "chute_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_CHUTE_ID_LENGTH},
+}
+
 
 def _nullable(kind: str, **extra: Any) -> dict:
     return {"type": [kind, "null"], **extra}
@@ -406,18 +414,7 @@ def document() -> dict:
                         "One model with its daily history (oldest day first), events and"
                         " price history (prices, oldest first)."
                     ),
-                    "parameters": [
-                        {
-                            "name": "chute_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {
-                                "type": "string",
-                                "minLength": 1,
-                                "maxLength": MAX_CHUTE_ID_LENGTH,
-                            },
-                        }
-                    ],
+                    "parameters": [CHUTE_ID_PARAMETER],
                     "responses": {
                         "200": _ok(
                             "The model.", _json_of({"$ref": "#/components/schemas/ModelDetail"})
@@ -431,18 +428,7 @@ def document() -> dict:
                 "get": {
                     "operationId": "getModelProbes",
                     "summary": "The model's own probes of the last 7 days, newest first.",
-                    "parameters": [
-                        {
-                            "name": "chute_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {
-                                "type": "string",
-                                "minLength": 1,
-                                "maxLength": MAX_CHUTE_ID_LENGTH,
-                            },
-                        }
-                    ],
+                    "parameters": [CHUTE_ID_PARAMETER],
                     "responses": {
                         "200": _ok(
                             "The probes.",

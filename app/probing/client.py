@@ -15,6 +15,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError
 
 from app import clock
+from app.plumbing.streams import limit_socket_wait
 from app.probing.measure import HTTP_ERROR, TIMEOUT, ProbeResult, StreamMeter, status_result
 from app.probing.sse import SseDecoder, SseError
 from app.settings import Settings
@@ -88,7 +89,7 @@ class ProbeClient:
                 left = meter.deadline() - clock.monotonic()
                 if left <= 0:
                     return meter.result(timed_out=True)
-                _limit_wait(raw, left)
+                limit_socket_wait(raw, left)
                 chunk = raw.read1(READ_BYTES, decode_content=True)
                 now = clock.monotonic()
                 if not chunk:
@@ -104,13 +105,6 @@ class ProbeClient:
             if clock.monotonic() >= meter.deadline():
                 return meter.result(timed_out=True)
             return meter.result(broken=f"reading the stream failed: {type(exc).__name__}")
-
-
-def _limit_wait(raw: Any, seconds: float) -> None:
-    """Make the next socket read of a streamed urllib3 response wait at most `seconds`."""
-    sock = getattr(getattr(raw, "connection", None), "sock", None)
-    if sock is not None:
-        sock.settimeout(max(0.001, seconds))
 
 
 __all__ = ["TIMEOUT", "ProbeClient"]

@@ -15,6 +15,7 @@ from urllib3.util.retry import Retry
 from urllib3.util.timeout import Timeout
 
 from app import clock
+from app.plumbing.streams import limit_socket_wait
 from app.scraping.sources import SourceError
 from app.settings import Settings
 
@@ -322,7 +323,7 @@ class Fetcher:
                     raise SourceError(
                         f"{resp.url}: body still arriving ({len(body)} bytes) at {what}"
                     )
-                _limit_wait(raw, min(left, self.read_timeout))
+                limit_socket_wait(raw, min(left, self.read_timeout))
                 chunk = raw.read1(65536, decode_content=True)
                 if not chunk:
                     return bytes(body)
@@ -346,10 +347,3 @@ class Fetcher:
         wait = max(wait, self._not_before.get(host, now) - now)
         if wait > 0:
             clock.sleep(wait)
-
-
-def _limit_wait(raw: Any, seconds: float) -> None:
-    """Make the next socket read of a streamed urllib3 response wait at most `seconds`."""
-    sock = getattr(getattr(raw, "connection", None), "sock", None)
-    if sock is not None:
-        sock.settimeout(max(0.001, seconds))

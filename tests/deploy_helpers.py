@@ -4,14 +4,17 @@ Renders the nginx site (its @…@ placeholders) into a scratch directory inside 
 stock nginx.conf, and starts/stops the processes of a local nginx -> gunicorn stack.
 """
 
+import contextlib
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,3 +189,45 @@ def stop(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextlib.contextmanager
+def gunicorn_on(db_path: str, log_path: Path, ready: str = "/api/models") -> Iterator[str]:
+    """Real gunicorn (deploy/gunicorn.conf.py, 2 workers) over `db_path` on a loopback
+    port; yields its base URL once `ready` answers 2xx, stops it on exit."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "LEADERBOARD_DATABASE": db_path,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_LOGLEVEL": "warning",
+    }
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [gunicorn, "-c", GUNICORN_CONF, "app:create_app()"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert proc.poll() is None, log_path.read_text()
+            try:
+                with urllib.request.urlopen(f"{base}{ready}", timeout=2):
+                    break
+            except OSError:  # refused, reset, or an HTTP error status (not ready yet)
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

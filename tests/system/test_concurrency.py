@@ -3,9 +3,7 @@ scrapes at once (one runs, the other exits cleanly). Against the chutes.ai stand
 (tests/standin/) on 127.0.0.1.
 """
 
-import contextlib
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -13,7 +11,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -22,7 +19,7 @@ import pytest
 
 from tests import helpers
 from tests.dbstate import scrape_runs
-from tests.deploy_helpers import free_port
+from tests.deploy_helpers import gunicorn_on
 from tests.helpers import FAST_BOUNDED, shifted
 from tests.standin import Dataset, make_upstream_app, serve
 
@@ -38,47 +35,6 @@ BASE_DATASET = Dataset.synthetic(12, today=TODAY, seed=11)
 
 
 # --- concurrency: real gunicorn, readers under load, scrapes landing ---------------------
-
-
-@contextlib.contextmanager
-def gunicorn(db_path: str, log_path: Path) -> Iterator[str]:
-    """gunicorn with deploy/gunicorn.conf.py and 2 workers on a loopback port."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "LEADERBOARD_DATABASE": db_path,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_LOGLEVEL": "warning",
-    }
-    gunicorn_bin = str(Path(PYTHON).with_name("gunicorn"))
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [gunicorn_bin, "-c", "deploy/gunicorn.conf.py", "-w", "2", "app:create_app()"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert proc.poll() is None, log_path.read_text()
-            try:
-                with urllib.request.urlopen(f"{base}/api/models", timeout=2):
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 def fetch(url: str) -> tuple[int, bytes]:
@@ -146,7 +102,7 @@ def test_gunicorn_serves_complete_snapshots_while_scrapes_land(db_path, tmp_path
         )
         assert first.returncode == 0, first.stderr
         scrape_logs = []
-        with gunicorn(db_path, tmp_path / "gunicorn.log") as site:
+        with gunicorn_on(db_path, tmp_path / "gunicorn.log") as site:
             threads = [threading.Thread(target=load, args=(site, n)) for n in range(4)]
             for thread in threads:
                 thread.start()

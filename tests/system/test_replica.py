@@ -10,9 +10,7 @@ The same replica inside a booted systemd, with the project's unit and restore.sh
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +25,7 @@ import pytest
 
 from app.db import connection
 from tests import helpers
-from tests.deploy_helpers import ROOT, free_port
+from tests.deploy_helpers import gunicorn_on
 from tests.helpers import FAST_BOUNDED, shifted
 from tests.standin import Dataset, make_upstream_app, serve
 
@@ -130,46 +128,6 @@ def replicated(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     assert proc.returncode == 0, (tmp_path / "litestream.log").read_text()[-3000:]
 
 
-@contextlib.contextmanager
-def web_instance(db_path: str, log_path: Path) -> Iterator[str]:
-    """Real gunicorn (deploy/gunicorn.conf.py, 2 workers) on a loopback port."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "LEADERBOARD_DATABASE": db_path,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "2",
-    }
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [gunicorn, "-c", "deploy/gunicorn.conf.py", "app:create_app()"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert proc.poll() is None, log_path.read_text()
-            try:
-                with urllib.request.urlopen(f"{base}/api/health", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
 def get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.status == 200
@@ -204,8 +162,8 @@ def test_a_second_web_instance_on_the_replica_serves_the_same_models(replicated,
     replica_catches_up(config, db_path, copy)
     restored = table_digests(str(copy))
     with (
-        web_instance(db_path, tmp_path / "primary.log") as primary,
-        web_instance(str(copy), tmp_path / "second.log") as second,
+        gunicorn_on(db_path, tmp_path / "primary.log", ready="/api/health") as primary,
+        gunicorn_on(str(copy), tmp_path / "second.log", ready="/api/health") as second,
     ):
         ours = get(f"{primary}/api/models")
         theirs = get(f"{second}/api/models")

@@ -85,6 +85,12 @@ mkdir -p .host
 pivot_root . .host
 umount -l /.host
 rmdir /.host
+# Shared propagation, as a kernel-booted systemd makes it (it leaves that to the manager
+# when it sees a container): LoadCredential= prepares a unit's credentials in a child
+# mount namespace and moves them into /run/credentials/, which reaches PID 1's view only
+# through propagation; under the private tree unshare copied, every unit got an empty
+# $CREDENTIALS_DIRECTORY.
+mount --make-rshared /
 # If unshare dies (the test process died, see enter_cgroups), systemd gets SIGKILL and
 # the kernel kills the whole namespace with it.
 exec setpriv --pdeathsig KILL env -i container=other /lib/systemd/systemd

@@ -544,22 +544,44 @@ def test_security_exposure_inside(site: Site) -> None:
 
 
 def test_probe_unit_gets_its_credential_only(site: Site) -> None:
-    """install.sh --probe-key: the key root-owned 0600, readable by the probe service
-    (LoadCredential=) and not by the services' user otherwise; the key is in no journal
-    line; the probe unit's exposure is at most 1.0."""
+    """install.sh --probe-key: the key root-owned 0600, not readable by the services'
+    user; the probe service gets it as its credential (LoadCredential=), probes the
+    stand-in with it and stores what it measured; the key is in no journal line, no
+    database file and no page; the probe unit's exposure is at most 1.0."""
     key_file = f"/etc/{NAME}/probe.key"
     assert site.sh(f"stat -c %U:%a {key_file}").strip() == "root:600"
     denied = site.system.run(["runuser", "-u", NAME, "--", "cat", key_file], check=False)
     assert denied.returncode != 0 and PROBE_KEY not in denied.stdout
-    # The unit hands the key over as its credential. (A probe run under this namespaced
-    # boot is not checked: its systemd 252 gives the unit an empty, root-only
-    # $CREDENTIALS_DIRECTORY, so probe.py stops with "cannot read the probe key file";
-    # probe runs are tested outside systemd in tests/probing.)
     unit = site.sh(f"systemctl cat {NAME}-probe.service")
     assert f"LoadCredential=probe-key:{key_file}" in unit.splitlines()
     assert site.show(f"{NAME}-probe.timer", "ActiveState")["ActiveState"] == "active"
+
+    if not int(site.sql("SELECT count(*) FROM models")):
+        scrape_now(site)  # the catalogue the probes walk
+    chat = site.upstream_app.chat
+    chat.seen.clear()
+    site.start(f"{NAME}-probe.service")
+    result = site.show(f"{NAME}-probe.service", "Result", "ExecMainStatus")
+    assert result == {"Result": "success", "ExecMainStatus": "0"}
+    # It read the key through $CREDENTIALS_DIRECTORY and sent it, as a bearer token only.
+    assert chat.seen and {auth for auth, _ in chat.seen} == {f"Bearer {PROBE_KEY}"}
+    run = site.sql("SELECT status || ' ' || probes FROM probe_runs ORDER BY id DESC LIMIT 1")
+    assert run == f"ok {len(chat.seen)}", run
+    assert int(site.sql("SELECT count(*) FROM probes WHERE outcome = 'ok'")) == len(chat.seen)
+    # Once stopped, the credential is gone from /run with the run.
+    assert site.sh(f"ls /run/credentials/ | grep -c {NAME}-probe || true").strip() == "0"
+
+    status, body = site.curl("/api/models")
+    assert status == 200 and all("probe_at" in m for m in json.loads(body)), body[:400]
+    pages = [site.curl(path)[1] for path in ("/", "/api/health", "/methodology", "/api")]
+    assert all(PROBE_KEY not in page for page in [body, *pages])
+    stored = site.sh(f"cat {DB}* | grep -c -a -F '{PROBE_KEY}' || true").strip()
+    assert stored == "0", "the key is in the database files"
     journal = site.sh("journalctl --no-pager -o cat 2>&1", check=False)
     assert PROBE_KEY not in journal
+    # The run's one summary line reaches the journal.
+    own = site.sh(f"journalctl -u {NAME}-probe --no-pager -o cat")
+    assert f"ok: {len(chat.seen)} probes, {len(chat.seen)} ok" in own, own
     out = site.system.run(
         ["systemd-analyze", "security", "--no-pager", f"{NAME}-probe.service"]
     ).stdout

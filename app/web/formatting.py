@@ -5,6 +5,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import TypeGuard
 
+from markupsafe import Markup, escape
+
 from app.clock import parse_utc
 
 NO_DATA = "—"
@@ -144,6 +146,13 @@ def age(seconds_elapsed: float) -> str:
     return f"{hours // 24} days"
 
 
+def breakable(name: str) -> Markup:
+    """A model id that may wrap after its "/" and "-" (never inside a word), escaped:
+    "org/Model-7B" reads whole on two lines instead of being cut to "org/Mod…"."""
+    text = str(escape(name)).replace("/", "/<wbr>").replace("-", "-<wbr>")
+    return Markup(text)  # noqa: S704 - escaped above; only <wbr> is added
+
+
 # Registered as Jinja filters by app.web.blueprint.
 FILTERS: dict[str, Callable[..., str]] = {
     "tps": tps,
@@ -159,4 +168,5 @@ FILTERS: dict[str, Callable[..., str]] = {
     "trend": trend,
     "tokens": tokens,
     "band": band,
+    "breakable": breakable,
 }

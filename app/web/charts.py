@@ -117,6 +117,25 @@ def nice_ticks(maximum: float, count: int = 4) -> list[float]:
     return [round(i * step, 10) for i in range(steps + 1)]
 
 
+# Chart text is 12 CSS px at any width (static/css/charts.css) while the plot is drawn in
+# viewBox units, so the y labels' margin must hold the longest label where the chart is
+# narrowest: a 360 px phone's card draws a chart ~270 CSS px wide.
+NARROWEST_CHART_PX = 270
+MIN_LEFT = 50.0
+
+
+def label_px(text: str) -> float:
+    """A 12 px label's width, generously: digits and letters ~7 px, punctuation ~3.5 px."""
+    return sum(3.5 if ch in ".,:' " else 7.0 for ch in text)
+
+
+def y_label_margin(labels: Sequence[str], width: int, gap_px: float = 8.0) -> float:
+    """The left margin, in viewBox units of a chart `width` wide, that holds every y label
+    (right-aligned `gap_px` short of the plot) on the narrowest screen."""
+    widest = max((label_px(label) for label in labels), default=0.0)
+    return max(MIN_LEFT, (widest + gap_px) * width / NARROWEST_CHART_PX)
+
+
 def segments(
     series: Series, to_xy: Callable[[int, float], tuple[float, float]]
 ) -> list[list[tuple[float, float]]]:
@@ -232,20 +251,21 @@ def chart(
     Each point or bar gets a title ("Oct 3: 41.2 tok/s") for hover tooltips; the
     `partial_day` (today) is flagged so a half-day's requests don't read as a collapse.
     """
-    left, top, right, bottom = 50.0, 12.0, width - 10.0, height - 32.0
+    top, right, bottom = 12.0, width - 10.0, height - 32.0
     data = sorted((d, v) for d, v in series if v is not None)
     if not data:
-        return Chart(width, height, left, top, right, bottom)
+        return Chart(width, height, MIN_LEFT, top, right, bottom)
     days = [d for d, _ in data]
-    inset = 10.0 if kind == "bar" else 4.0
-    x_of = _x_scale(days, left + inset, right - inset)
     ticks = nice_ticks(y_max if y_max is not None else max(v for _, v in data))
     y_max = ticks[-1]
+    tick_format = tick_format or value_format
+    left = y_label_margin([tick_format(t) for t in ticks], width)
+    inset = 10.0 if kind == "bar" else 4.0
+    x_of = _x_scale(days, left + inset, right - inset)
 
     def y_of(value: float) -> float:
         return bottom - (bottom - top) * value / y_max
 
-    tick_format = tick_format or value_format
     y_ticks = [Tick(y_of(t), tick_format(t)) for t in ticks]
     x_ticks = _x_ticks(days, x_of)
     markers = place_markers(marks, days[0], days[-1], x_of)

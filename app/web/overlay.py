@@ -8,7 +8,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from app.web.charts import Frame, Series, Tick, nice_ticks, path_data, segments
+from app.web.charts import (
+    MIN_LEFT,
+    Frame,
+    Series,
+    Tick,
+    nice_ticks,
+    path_data,
+    segments,
+    y_label_margin,
+)
 
 MARKERS = ("circle", "square", "triangle", "diamond")
 MARKER_SIZE = 4.0  # half-width in viewBox units
@@ -82,13 +91,15 @@ def overlay(
     height: int = 280,
 ) -> Overlay:
     """Each (label, series) drawn over the days start..end (inclusive), y from zero."""
-    left, top, right, bottom = 50.0, 12.0, width - 12.0, height - 30.0
+    top, right, bottom = 12.0, width - 12.0, height - 30.0
     first, last = date.fromisoformat(start).toordinal(), date.fromisoformat(end).toordinal()
     inside = [(label, sorted((d, v) for d, v in s if start <= d <= end)) for label, s in series]
     values = [v for _, s in inside for _, v in s if v is not None]
     if not values:
-        return Overlay(width, height, left, top, right, bottom)
+        return Overlay(width, height, MIN_LEFT, top, right, bottom)
     ticks = nice_ticks(y_max if y_max is not None else max(values))
+    tick_format = tick_format or value_format
+    left = y_label_margin([tick_format(t) for t in ticks], width)
     span = max(last - first, 1)
 
     def x_of(ordinal: int) -> float:
@@ -97,7 +108,6 @@ def overlay(
     def y_of(value: float) -> float:
         return bottom - (bottom - top) * value / ticks[-1]
 
-    tick_format = tick_format or value_format
     drawn = []
     for index, (label, data) in enumerate(inside):
         shape = MARKERS[index % len(MARKERS)]

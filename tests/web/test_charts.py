@@ -98,3 +98,21 @@ def test_empty_and_single_day_charts():
     one = charts.chart([("2026-10-01", 5.0)])
     assert len(one.points) == 1 and len(one.x_ticks) == 1
     assert one.points[0].x == (one.left + one.right) / 2
+
+
+def test_the_y_labels_margin_holds_the_widest_label_on_the_narrowest_screen():
+    # Text is 12 CSS px at any width, the plot is in viewBox units: a 640-unit chart drawn
+    # 270 px wide has 0.42 px per unit, so "0.06" (~25 px) needs ~78 units, not 50.
+    px_per_unit = charts.NARROWEST_CHART_PX / 640
+    margin = charts.y_label_margin(["0", "0.02", "0.04", "0.06"], 640)
+    assert margin * px_per_unit >= charts.label_px("0.06") + 8
+    # Short labels keep the usual margin; longer ones never shrink it.
+    assert charts.y_label_margin(["0", "5"], 640) == charts.MIN_LEFT
+    assert charts.y_label_margin(["1,000"], 640) > charts.y_label_margin(["100"], 640)
+
+
+def test_charts_leave_room_for_their_y_labels():
+    series = [("2026-11-01", 0.05), ("2026-11-02", 0.06)]
+    line = charts.chart(series, width=640, tick_format=lambda v: f"{v:g}")
+    assert line.left == charts.y_label_margin([t.label for t in line.y_ticks], 640) > 50
+    assert line.points[0].x > line.left

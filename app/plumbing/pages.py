@@ -33,16 +33,18 @@ def _malloc_trim() -> Callable[[], None]:
 release_freed_memory = _malloc_trim()
 
 
-def serve_cached(render: Callable[[], Page], *, vary_on_host: bool = False) -> Response:
+def serve_cached(
+    render: Callable[[], Page], *, vary_on_host: bool = False, prefix: str = "page"
+) -> Response:
     """Serve a page from the cache, keyed on path, args and the data version.
 
     A hit runs no SQL: the key costs one stat() of the version file. Pages that depend on
     the clock (stale badge, partial day) say how long they stay true, and are cached no
-    longer than that. Pages holding absolute URLs vary on the host they were asked on.
+    longer than that. Pages holding absolute URLs vary on the host they were asked on;
+    a URL with another representation (the feed's Atom) names its page by `prefix`.
     """
     # The entry is the encoded page and its ETag: a hit neither re-encodes nor re-hashes
     # ~100 KB of HTML (that was most of a cached request's time).
-    prefix = "page"
     if vary_on_host:
         prefix += "@" + query_key([("host", request.host_url)])  # no ":" left in it
     key = versioned_key(prefix)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from app.web.feed import FEED_TITLE
 from tests.browser.test_site import LiveServer, start_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -269,5 +270,30 @@ def test_every_box_holds_its_content(browser, live, pages, theme, width, height)
             if path.startswith("/compare"):
                 shown = page.evaluate(COMPARE_VIEW)
                 assert shown["count"] >= 3 and shown["off"] == [] == shown["upper"], where
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_feed_reads_as_a_page_in_a_browser(browser, live, theme, width, height):
+    """Defect 15: /feed.atom opened in a browser was a wall of raw XML."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.add_init_script(f"try {{ localStorage.setItem('theme', '{theme}') }} catch (e) {{}}")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    try:
+        page.goto(live.url + "/feed.atom")
+        assert page.locator("h1").inner_text() == FEED_TITLE
+        assert page.get_by_role("link", name="Leaderboard").first.is_visible()
+        assert page.locator(".event-list > li, .chart-empty").count() >= 1
+        assert page.evaluate("document.documentElement.dataset.theme") == theme
+        assert page.evaluate(SIDEWAYS) <= 0
+        # The site's own stylesheets style it (their design tokens are there).
+        surface = "getComputedStyle(document.documentElement).getPropertyValue('--surface')"
+        assert page.evaluate(surface).strip()
+        assert errors == []  # a CSP refusal (XSLT's warning banner was one) shows here
     finally:
         context.close()

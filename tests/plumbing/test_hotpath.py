@@ -140,3 +140,16 @@ def test_one_off_urls_are_never_stored(app, client, db_path) -> None:
 )
 def test_accepts_gzip(header: str, accepts: bool) -> None:
     assert bool(hotpath.ACCEPTS_GZIP.search(header)) is accepts
+
+
+def test_one_vary_header_however_many_reasons() -> None:
+    assert hotpath.with_vary([("Vary", "Accept")], "Accept-Encoding") == [
+        ("Vary", "Accept, Accept-Encoding")
+    ]
+    assert hotpath.with_vary([("Vary", "accept-encoding")], "Accept-Encoding") == [
+        ("Vary", "accept-encoding")
+    ]
+    assert hotpath.with_vary([("ETag", "x")], "Accept-Encoding") == [
+        ("ETag", "x"),
+        ("Vary", "Accept-Encoding"),
+    ]

@@ -122,6 +122,30 @@ def test_api_is_gzipped_with_a_single_vary(stack) -> None:
     assert reply.headers.get_all("Vary") == ["Accept-Encoding"]
 
 
+CHROMIUM_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_the_feed_is_a_page_for_browsers_and_atom_for_readers_through_the_cache(stack) -> None:
+    """nginx passes only "does it ask for HTML" for /feed.atom and keys its micro-cache on
+    it: past proxy_cache_min_uses, neither variant is ever served for the other."""
+    for _ in range(4):
+        page = fetch_from(
+            stack, "/feed.atom", Accept=CHROMIUM_ACCEPT, **{"Accept-Encoding": "gzip"}
+        )
+        atom = fetch_from(stack, "/feed.atom", **{"Accept-Encoding": "gzip"})
+        reader = fetch_from(stack, "/feed.atom", Accept="application/atom+xml")
+        assert page.status == atom.status == reader.status == 200
+        assert page.header("Content-Type").startswith("text/html"), page.headers
+        assert "<h1>Chutes TPS Leaderboard: what changed</h1>" in page.text()
+        for reply in (atom, reader):
+            assert reply.header("Content-Type").startswith("application/atom+xml")
+            assert reply.text().startswith("<?xml")
+        for reply in (page, atom):
+            assert len(reply.headers.get_all("Vary")) == 1, reply.headers.get_all("Vary")
+            assert "Accept" in [v.strip() for v in reply.header("Vary").split(",")]
+    assert page.header("X-Cache-Status") == "HIT" == atom.header("X-Cache-Status")
+
+
 def test_nginx_and_the_app_share_one_resource_policy_rule() -> None:
     regex = re.search(r"map \$uri \$chutes_leaderboard_corp \{\s*~(\S+)\s+cross-origin;", SITE)
     assert regex, "the CORP map is missing from the site"

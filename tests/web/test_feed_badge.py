@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 
 import pytest
+from markupsafe import escape
 
 from app.db import connection
 from app.db import events as event_store
@@ -186,3 +187,63 @@ def test_text_width_is_per_character():
     assert text_width("W") > text_width("i")
     assert text_width("漢") >= max(text_width(c) for c in "MW%")  # unknown: the widest
     assert box_width("abc") == pytest.approx(text_width("abc") * SAFETY + 12, abs=0.1)
+
+
+CHROMIUM_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+    "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+)
+READER_ACCEPTS = [
+    None,  # curl, most readers
+    "*/*",
+    "application/atom+xml",
+    "application/rss+xml, application/rdf+xml;q=0.8, application/atom+xml;q=0.6, "
+    "application/xml;q=0.4, text/xml;q=0.4",
+    "application/atom+xml, text/html;q=0.5",
+]
+
+
+@pytest.mark.parametrize("accept", READER_ACCEPTS)
+def test_feed_readers_get_atom(client, accept):
+    headers = {"Accept": accept} if accept else {}
+    for _ in range(3):  # the third is replayed by app/plumbing/hotpath.py
+        assert_rfc4287_feed(parse_feed(client, headers=headers))
+
+
+def test_a_browser_gets_the_feed_as_a_page_of_the_site(client, db_path):
+    """Defect 15: browsers show application/atom+xml as raw XML (and XSLT, deprecated in
+    every browser, brings a removal warning): one that asks for HTML gets a page."""
+    add_events(
+        db_path,
+        [NewEvent("model_added", "m", HOSTILE, f"New: {HOSTILE}", {}, "k")],
+        "2026-10-03T00:00:00+00:00",
+    )
+    atom = client.get("/feed.atom")
+    for _ in range(3):  # a variant replayed for the other would undo the fix
+        page = client.get("/feed.atom", headers={"Accept": CHROMIUM_ACCEPT})
+        assert page.mimetype == "text/html"
+        assert client.get("/feed.atom").mimetype == "application/atom+xml"
+    html = page.get_data(as_text=True)
+    feed = ET.fromstring(atom.data)
+    entry = feed.find(f"{ATOM}entry")
+    # The same entry, its title linked to the same place, escaped; the feed's address.
+    title = entry.findtext(f"{ATOM}title")
+    link = entry.find(f"{ATOM}link").get("href")
+    assert title == f"New model: {HOSTILE}"
+    assert f'<a href="{link}">{escape(title)}</a>' in html
+    assert "<b>" not in html.split("<main", 1)[1]
+    assert '<code id="feed-url">http://localhost/feed.atom</code>' in html
+    for response in (atom, page):
+        assert "Accept" in response.headers["Vary"]
+    # Each variant has its own validator: a cache holding one never answers for the other.
+    assert page.headers["ETag"] != atom.headers["ETag"]
+    again = client.get(
+        "/feed.atom", headers={"Accept": CHROMIUM_ACCEPT, "If-None-Match": page.headers["ETag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_the_feed_page_says_when_nothing_changed_yet(client):
+    page = client.get("/feed.atom", headers={"Accept": "text/html"})
+    assert page.mimetype == "text/html"
+    assert "No changes recorded yet." in page.get_data(as_text=True)

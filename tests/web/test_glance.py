@@ -199,13 +199,3 @@ def test_every_page_has_share_previews(client, board, path):
         assert tag in html, (path, tag)
     if path == "/":
         assert "Fastest: Fast Model at 150.0 tok/s, $0.400 per 1M output tokens" in html
-
-
-def test_the_feed_reads_in_a_browser(client, board):
-    body = client.get("/feed.atom").get_data(as_text=True)
-    assert body.splitlines()[1].startswith(
-        '<?xml-stylesheet type="text/xsl" href="/static/feed.xsl'
-    )
-    assert "<feed" in body
-    xsl = client.get("/static/feed.xsl")
-    assert xsl.status_code == 200 and b"xsl:stylesheet" in xsl.data

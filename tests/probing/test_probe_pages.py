@@ -72,3 +72,27 @@ def test_on_ours_beside_theirs_and_the_sections(site, db_path, tmp_path):
     assert "Our probes: TPS p50" in next(h for p, h in found.items() if p.startswith("/compare"))
     for html in found.values():
         assert KEY not in html
+
+
+def test_the_probe_charts_place_each_probe_in_time_and_value():
+    """Plain data: a dot per ok probe, x by time across 7 days, y from zero; the axes."""
+    from datetime import UTC, datetime
+
+    from app.web.probes_view import strip
+
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    probes = [
+        {"at": "2026-11-26T12:00:00+00:00", "outcome": "ok", "tps": 100.0},
+        {"at": "2026-11-30T00:00:00+00:00", "outcome": "ok", "tps": 50.0},
+        {"at": "2026-12-03T12:00:00+00:00", "outcome": "ok", "tps": 200.0},
+        {"at": "2026-12-01T00:00:00+00:00", "outcome": "http_5xx", "tps": None},
+    ]
+    chart = strip(probes, "tps", now, str)
+    first, middle, last = chart.points
+    assert first.x < middle.x < last.x
+    assert round((middle.x - first.x) / (last.x - first.x), 3) == 0.5  # 3.5 of 7 days
+    assert chart.left < first.x and last.x < chart.right
+    zero = chart.y_ticks[0].pos
+    assert zero == chart.bottom and (zero - middle.y) * 2 == pytest.approx(zero - first.y)
+    assert [t.label for t in chart.x_ticks] == ["Nov 26", "Nov 28", "Dec 1", "Dec 3"]
+    assert strip([], "tps", now, str).empty

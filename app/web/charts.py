@@ -61,6 +61,14 @@ class Sparkline:
     last: Point | None
     # Dashed joins across days without data, so sparse days don't leave lone dots.
     bridges: str = ""
+    # Too few days for a line (SPARK_MIN_DAYS): a short text in its place, and its title.
+    note: str = ""
+    note_title: str = ""
+
+
+# A sparkline needs this many days with a speed: one or two days in a 30-day window draw
+# a lone dot (defect 12 of issue 19), so they are said in words instead.
+SPARK_MIN_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,11 @@ def sparkline(
     values = [v for _, v in inside if v is not None]
     if not values:
         return Sparkline(width, height, "", None)
+    if len(values) < SPARK_MIN_DAYS:
+        days = [_label(_ordinal(d)) for d, v in inside if v is not None]
+        count = f"{len(days)} day{'s' if len(days) > 1 else ''}"
+        title = f"Speed known on {' and '.join(days)} only: a line needs {SPARK_MIN_DAYS} days"
+        return Sparkline(width, height, "", None, note=f"{count} of data", note_title=title)
     first, last_day = _ordinal(start), _ordinal(end)
     high = max(values)
 

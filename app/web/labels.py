@@ -19,6 +19,7 @@ DESCENT = 0.3
 # everything else. Other system fonts are narrower, so the estimate errs on the safe side.
 NARROW = frozenset("iljtfrI.,:;!|'/()[]- ")
 WIDE = frozenset("mwMW%@")
+EPSILON = 1e-9
 
 
 def text_width(text: str, em: float) -> float:
@@ -53,11 +54,12 @@ class Box:
         )
 
     def within(self, bounds: "Box") -> bool:
+        """Inside bounds, give or take a rounding error (2 + 0.96 em - 0.96 em is not 2)."""
         return (
-            self.left >= bounds.left
-            and self.right <= bounds.right
-            and self.top >= bounds.top
-            and self.bottom <= bounds.bottom
+            self.left >= bounds.left - EPSILON
+            and self.right <= bounds.right + EPSILON
+            and self.top >= bounds.top - EPSILON
+            and self.bottom <= bounds.bottom + EPSILON
         )
 
 

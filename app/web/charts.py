@@ -138,9 +138,12 @@ NARROWEST_CHART_PX = 270
 MIN_LEFT = 50.0
 
 
+TEXT_PX = 12.0
+
+
 def label_px(text: str) -> float:
-    """A 12 px label's width, generously: digits and letters ~7 px, punctuation ~3.5 px."""
-    return sum(3.5 if ch in ".,:' " else 7.0 for ch in text)
+    """A 12 px label's width, generously (the one estimate of text, app/web/labels.py)."""
+    return labels.text_width(text, TEXT_PX)
 
 
 def y_label_margin(labels: Sequence[str], width: int, gap_px: float = 8.0) -> float:

@@ -82,7 +82,9 @@ def price_chart(models: list[dict]) -> PriceChart:
     drawn.sort(key=lambda m: m["rank"], reverse=True)
     dots = [(x_of(m["price_output"]), y_of(m["rank_tps"])) for m in drawn]
     leaders = _frontier(drawn)
-    wanted = {i: m["name"].rsplit("/", 1)[-1] for i, m in enumerate(drawn) if m["chute_id"] in leaders}
+    wanted = {
+        i: m["name"].rsplit("/", 1)[-1] for i, m in enumerate(drawn) if m["chute_id"] in leaders
+    }
     # The fastest leaders are labelled first.
     placed = place_labels(dots, sorted(wanted.items(), key=lambda item: drawn[item[0]]["rank"]))
     points = [

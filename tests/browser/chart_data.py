@@ -59,7 +59,10 @@ def crowded_catalogue() -> tuple[list[CatalogueEntry], list[DailyRow]]:
         catalogue.append(dataclasses.replace(entry, price_output=round(price, 3)))
         rows += model_rows
     # New models: one and two days of history (a sparkline cannot be a line yet).
-    for chute_id, days in (("chute-new-1", {1: (70.0, 500)}), ("chute-new-2", {0: (64.0, 500), 1: (61.0, 500)})):
+    for chute_id, days in (
+        ("chute-new-1", {1: (70.0, 500)}),
+        ("chute-new-2", {0: (64.0, 500), 1: (61.0, 500)}),
+    ):
         entry, model_rows = simple_model(chute_id, f"new-org/{chute_id}", days)
         catalogue.append(entry)
         rows += model_rows
@@ -71,7 +74,7 @@ def seed_crowded(directory: pathlib.Path) -> str:
     path = str(directory / "crowded.sqlite3")
     connection.init_db(path)
     run_id = seed(path, *crowded_catalogue())
-    name = dict((e.chute_id, e.name) for e in crowded_catalogue()[0])[MARKED]
+    name = {e.chute_id: e.name for e in crowded_catalogue()[0]}[MARKED]
     events = [
         ("price_change", 20, "price", {"old": 0.4, "new": 0.36}),
         ("speed_change", 12, "faster", {"change": 0.12}),

@@ -111,7 +111,10 @@ def test_chart_text_overlaps_nothing_and_sparklines_are_lines(
         assert page.evaluate(LONE_DOTS) == [], f"/ {where}"
         # One and two days: said in words, in the sparkline's 32 px box.
         notes = sorted(page.evaluate(NOTES))
-        assert notes == [["chute-new-1", "1 day of data", 32], ["chute-new-2", "2 days of data", 32]]
+        assert notes == [
+            ["chute-new-1", "1 day of data", 32],
+            ["chute-new-2", "2 days of data", 32],
+        ]
         page.goto(crowded.url + f"/models/{MARKED}")
         marks = page.eval_on_selector_all(".chart .mark text", "ts => ts.length")
         assert marks >= 6, f"event labels are gone on {where}"  # 2+ on each of 3 charts

@@ -81,17 +81,23 @@ def test_too_few_days_for_a_line_are_said_in_words():
     window = ("2026-10-01", "2026-10-30")
     one = charts.sparkline([("2026-10-29", 70.0)], *window)
     two = charts.sparkline([("2026-10-29", 61.0), ("2026-10-30", 64.0)], *window)
-    apart = charts.sparkline([("2026-10-02", 61.0), ("2026-10-20", None), ("2026-10-30", 64.0)], *window)
+    apart = charts.sparkline(
+        [("2026-10-02", 61.0), ("2026-10-20", None), ("2026-10-30", 64.0)], *window
+    )
     for spark, count in ((one, "1 day"), (two, "2 days"), (apart, "2 days")):
         assert spark.note == f"{count} of data"
         assert spark.path == "" and spark.last is None and spark.bridges == ""
     assert two.note_title == "Speed known on Oct 29 and Oct 30 only: a line needs 3 days"
     assert charts.SPARK_MIN_DAYS == 3
     # From SPARK_MIN_DAYS days on, a line: a path with at least one segment, no note.
-    three = charts.sparkline([("2026-10-28", 50.0), ("2026-10-29", 61.0), ("2026-10-30", 64.0)], *window)
+    three = charts.sparkline(
+        [("2026-10-28", 50.0), ("2026-10-29", 61.0), ("2026-10-30", 64.0)], *window
+    )
     assert three.note == "" and three.path.count("L") == 2
     # Days apart still join: dashed bridges between the runs, so no dot stands alone.
-    spread = charts.sparkline([("2026-10-01", 50.0), ("2026-10-15", 61.0), ("2026-10-30", 64.0)], *window)
+    spread = charts.sparkline(
+        [("2026-10-01", 50.0), ("2026-10-15", 61.0), ("2026-10-30", 64.0)], *window
+    )
     assert spread.note == "" and spread.bridges.count("L") == 2
     # No data at all keeps its dashed "no data" rule (no path, no note).
     assert charts.sparkline([], *window).note == ""

@@ -40,7 +40,7 @@ def test_text_boxes_follow_the_text_the_anchor_and_the_em():
 
 
 @given(
-    st.sampled_from(list(labels.spots_around(300, 200, 8)) + [Spot(10, 2, "start", labels.BELOW)]),
+    st.sampled_from([*labels.spots_around(300, 200, 8), Spot(10, 2, "start", labels.BELOW)]),
     st.text(alphabet="abcXYZ019-./ %", min_size=1, max_size=30),
     st.floats(min_value=8, max_value=40),
     st.floats(min_value=0.3, max_value=1.0),
@@ -130,7 +130,7 @@ def test_price_chart_labels_overlap_nothing_at_any_tier(dots, data):
 def test_price_chart_tiers_hide_in_css_below_their_width():
     css = CHARTS_CSS.read_text()
     for tier, px in enumerate(price_chart.TIERS_PX[1:], start=1):
-        rule = re.search(r"@container \(width < %dpx\) \{([^}]*)\}" % px, css)
+        rule = re.search(rf"@container \(width < {px}px\) \{{([^}}]*)\}}", css)
         assert rule, px
         hidden = set(re.findall(r"\.tier-(\d+)", rule.group(1)))
         assert hidden == {str(t) for t in range(tier, len(price_chart.TIERS_PX))}

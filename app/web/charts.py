@@ -6,8 +6,10 @@ so a missing day shows as a gap rather than being silently joined to its neighbo
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+
+from app.web import labels
 
 Series = Sequence[tuple[str, float | None]]
 # An event to mark on a chart: (UTC day, short label, full title).
@@ -40,11 +42,15 @@ class Tick:
 
 @dataclass(frozen=True)
 class Marker:
-    """A vertical rule at x with a short label; the title says what happened."""
+    """A vertical rule at x with a short label; the title says what happened. The label
+    sits in a band above the plot (`spot`, its rule from `rule_top`), or, where it fits
+    nowhere there, is left off: the rule starts at the plot's top and keeps its title."""
 
     x: float
     label: str
     title: str
+    spot: labels.Spot | None = None
+    rule_top: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,14 @@ class Sparkline:
     last: Point | None
     # Dashed joins across days without data, so sparse days don't leave lone dots.
     bridges: str = ""
+    # Too few days for a line (SPARK_MIN_DAYS): a short text in its place, and its title.
+    note: str = ""
+    note_title: str = ""
+
+
+# A sparkline needs this many days with a speed: one or two days in a 30-day window draw
+# a lone dot (defect 12 of issue 19), so they are said in words instead.
+SPARK_MIN_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -124,9 +138,12 @@ NARROWEST_CHART_PX = 270
 MIN_LEFT = 50.0
 
 
+TEXT_PX = 12.0
+
+
 def label_px(text: str) -> float:
-    """A 12 px label's width, generously: digits and letters ~7 px, punctuation ~3.5 px."""
-    return sum(3.5 if ch in ".,:' " else 7.0 for ch in text)
+    """A 12 px label's width, generously (the one estimate of text, app/web/labels.py)."""
+    return labels.text_width(text, TEXT_PX)
 
 
 def y_label_margin(labels: Sequence[str], width: int, gap_px: float = 8.0) -> float:
@@ -176,6 +193,11 @@ def sparkline(
     values = [v for _, v in inside if v is not None]
     if not values:
         return Sparkline(width, height, "", None)
+    if len(values) < SPARK_MIN_DAYS:
+        days = [_label(_ordinal(d)) for d, v in inside if v is not None]
+        count = f"{len(days)} day{'s' if len(days) > 1 else ''}"
+        title = f"Speed known on {' and '.join(days)} only: a line needs {SPARK_MIN_DAYS} days"
+        return Sparkline(width, height, "", None, note=f"{count} of data", note_title=title)
     first, last_day = _ordinal(start), _ordinal(end)
     high = max(values)
 
@@ -233,6 +255,48 @@ def place_markers(
     return markers
 
 
+# Event labels are 11 CSS px (charts.css; 13 user units where CSS cannot size them in
+# pixels), placed for the narrowest chart (NARROWEST_CHART_PX).
+MARK_PX = 11.0
+MARK_FALLBACK = 13.0
+MARK_BAND_TOP = 2.0
+MARK_GAP = 4.0  # a label's start from its rule
+
+
+def mark_em(width: int) -> float:
+    """User units per em of an event label, at its largest (the narrowest chart)."""
+    return max(MARK_PX * width / NARROWEST_CHART_PX, MARK_FALLBACK)
+
+
+def mark_band(width: int) -> float:
+    """The bottom of the band of event labels above the plot."""
+    return MARK_BAND_TOP + (labels.ASCENT + labels.DESCENT) * mark_em(width)
+
+
+def label_markers(markers: list[Marker], left: float, width: int, top: float) -> list[Marker]:
+    """Each marker's label a spot in the band above the plot, newest first, right of its
+    rule or else left of it, on no other label and no other labelled rule; a label that
+    fits nowhere is left off (its rule then starts at the plot's `top`)."""
+    band = mark_band(width)
+    wanted = [
+        labels.Wanted(
+            m.label,
+            (
+                labels.Spot(m.x + MARK_GAP, MARK_BAND_TOP, "start", labels.BELOW),
+                labels.Spot(m.x - MARK_GAP, MARK_BAND_TOP, "end", labels.BELOW),
+            ),
+            brings=(labels.Box(m.x, MARK_BAND_TOP, m.x, band),),
+        )
+        for m in reversed(markers)
+    ]
+    bounds = labels.Box(left, MARK_BAND_TOP, width, band)
+    spots = reversed(labels.place(wanted, [], bounds, mark_em(width)))
+    return [
+        replace(m, spot=spot, rule_top=MARK_BAND_TOP if spot else top)
+        for m, spot in zip(markers, spots, strict=True)
+    ]
+
+
 def chart(
     series: Series,
     *,
@@ -252,6 +316,9 @@ def chart(
     `partial_day` (today) is flagged so a half-day's requests don't read as a collapse.
     """
     top, right, bottom = 12.0, width - 10.0, height - 32.0
+    if marks:
+        # Event labels get a band of their own: they never cross the line or the bars.
+        top = mark_band(width) + 6.0
     data = sorted((d, v) for d, v in series if v is not None)
     if not data:
         return Chart(width, height, MIN_LEFT, top, right, bottom)
@@ -268,7 +335,7 @@ def chart(
 
     y_ticks = [Tick(y_of(t), tick_format(t)) for t in ticks]
     x_ticks = _x_ticks(days, x_of)
-    markers = place_markers(marks, days[0], days[-1], x_of)
+    markers = label_markers(place_markers(marks, days[0], days[-1], x_of), left, width, top)
 
     def title(day: str, value: float) -> str:
         note = " (today, in progress)" if day == partial_day else ""

@@ -41,28 +41,85 @@ def test_sparkline_breaks_at_missing_days_and_nones():
 
 def test_sparkline_small_dip_is_not_a_cliff():
     spark = charts.sparkline(
-        [("2026-10-01", 147.0), ("2026-10-02", 142.0)], "2026-10-01", "2026-10-02", pad=0
+        [("2026-10-01", 147.0), ("2026-10-02", 142.0), ("2026-10-03", 145.0)],
+        "2026-10-01",
+        "2026-10-03",
+        pad=0,
     )
-    start_y, end_y = (float(p.split()[1]) for p in spark.path[1:].split("L"))
-    assert abs(end_y - start_y) <= 0.04 * spark.height
+    ys = [float(p.split()[1]) for p in spark.path[1:].split("L")]
+    assert max(ys) - min(ys) <= 0.04 * spark.height
 
 
 def test_sparkline_without_data_and_flat_series():
     assert charts.sparkline([], "2026-10-01", "2026-10-30").path == ""
     assert charts.sparkline([("2026-10-01", None)], "2026-10-01", "2026-10-30").last is None
     flat = charts.sparkline(
-        [("2026-10-01", 5.0), ("2026-10-02", 5.0)], "2026-10-01", "2026-10-02", height=20, pad=0
+        [("2026-10-01", 5.0), ("2026-10-02", 5.0), ("2026-10-03", 5.0)],
+        "2026-10-01",
+        "2026-10-03",
+        height=20,
+        pad=0,
     )
-    assert flat.path == "M0 0L120 0"  # at its best day all along: the top
+    assert flat.path == "M0 0L60 0L120 0"  # at its best day all along: the top
 
 
 def test_sparkline_ignores_days_outside_the_window():
     spark = charts.sparkline(
-        [("2026-09-01", 999.0), ("2026-10-01", 1.0), ("2026-10-02", 2.0)],
+        [("2026-09-01", 999.0), ("2026-10-01", 1.0), ("2026-10-02", 2.0), ("2026-10-03", 3.0)],
         "2026-10-01",
-        "2026-10-02",
+        "2026-10-03",
     )
-    assert spark.path.count("L") == 1
+    assert spark.path.count("L") == 2
+    # The day outside the window does not count towards a line either.
+    few = charts.sparkline([("2026-09-01", 999.0), ("2026-10-02", 2.0)], "2026-10-01", "2026-10-03")
+    assert few.note == "1 day of data"
+
+
+def test_too_few_days_for_a_line_are_said_in_words():
+    """Defect 12: one or two days in a 30-day window drew a lone dot (the two days 4 px
+    apart under the last-day dot); fewer than SPARK_MIN_DAYS days say so instead."""
+    window = ("2026-10-01", "2026-10-30")
+    one = charts.sparkline([("2026-10-29", 70.0)], *window)
+    two = charts.sparkline([("2026-10-29", 61.0), ("2026-10-30", 64.0)], *window)
+    apart = charts.sparkline(
+        [("2026-10-02", 61.0), ("2026-10-20", None), ("2026-10-30", 64.0)], *window
+    )
+    for spark, count in ((one, "1 day"), (two, "2 days"), (apart, "2 days")):
+        assert spark.note == f"{count} of data"
+        assert spark.path == "" and spark.last is None and spark.bridges == ""
+    assert two.note_title == "Speed known on Oct 29 and Oct 30 only: a line needs 3 days"
+    assert charts.SPARK_MIN_DAYS == 3
+    # From SPARK_MIN_DAYS days on, a line: a path with at least one segment, no note.
+    three = charts.sparkline(
+        [("2026-10-28", 50.0), ("2026-10-29", 61.0), ("2026-10-30", 64.0)], *window
+    )
+    assert three.note == "" and three.path.count("L") == 2
+    # Days apart still join: dashed bridges between the runs, so no dot stands alone.
+    spread = charts.sparkline(
+        [("2026-10-01", 50.0), ("2026-10-15", 61.0), ("2026-10-30", 64.0)], *window
+    )
+    assert spread.note == "" and spread.bridges.count("L") == 2
+    # No data at all keeps its dashed "no data" rule (no path, no note).
+    assert charts.sparkline([], *window).note == ""
+
+
+def test_the_card_shows_the_note_in_the_sparklines_box():
+    from flask import Flask, render_template_string
+
+    app = Flask(__name__, template_folder="../../templates")
+    window = ("2026-10-01", "2026-10-30")
+    macro = '{% from "macros.html" import sparkline %}{{ sparkline(s, "M") }}'
+    with app.app_context():
+        note = render_template_string(macro, s=charts.sparkline([("2026-10-30", 64.0)], *window))
+        line = render_template_string(
+            macro, s=charts.sparkline([(f"2026-10-{d}", 60.0 + d) for d in (28, 29, 30)], *window)
+        )
+    assert note == (
+        '<span class="spark spark-note" title="Speed known on Oct 30 only: a line needs 3 days">'
+        "1 day of data</span>"
+    )
+    assert "<svg" not in note and "<circle" not in note
+    assert line.startswith('<svg class="spark"') and 'class="spark-line" d="M' in line
 
 
 def test_line_chart_points_titles_and_axes():

@@ -7,9 +7,8 @@ probes per case must be within 10 %. One probe delayed by a loaded machine (unde
 a browser test beside it once made a 0.1 s TTFT read 0.123 s) is the machine, not the
 prober; a prober that is wrong is wrong in every run."""
 
-import statistics
-
 import sqlite3
+import statistics
 from datetime import UTC, datetime
 
 import pytest

@@ -1,17 +1,38 @@
-"""`make bench`, own probes: one probe run's own CPU time and peak memory for 15 and for 300
-models, against the loopback stand-in's streams (64 tokens at 1,000 tok/s each).
+"""`make bench`, own probes: what a probe run costs in CPU and memory, and the CPU share of
+the prober while it times a stream (the goal: the prober adds < 5 % CPU to what it
+measures, so its per-token work cannot slow the stream it times).
 
-The stand-in serves from this process; probe.py runs as a child, so os.wait4's rusage is
-the prober's alone. CPU share = its CPU seconds / the run's wall seconds: the goal is that
-the prober adds < 5 % CPU to the streams it times (its per-token work must not slow them).
-Numbers, not assertions; printed and appended to bench/results.md's probe section.
+The stand-in (tests/standin) serves from this process; probe.py runs as a child through
+bench/rusage.py, so the CPU seconds and peak RSS are the prober's alone (a child of this
+process would report this process's size as its peak). Runs, all measured:
+
+- no probe (daily token budget 0): start-up, imports, the catalogue read, the budget
+  check and the probe_runs row: the fixed cost of a run, for 15 and for 300 models;
+- realistic streams, 15 models: 256 tokens each at rates spread from 20 to 400 tok/s,
+  first tokens after 0.1 to 2 s (a deterministic spread, tps and first-token delay
+  interleaved);
+- the fastest stream of that spread, 15 models: 256 tokens at 400 tok/s, first token
+  after 0.1 s, where per-token work weighs most against the stream's time;
+- fast streams, 300 models: 64 tokens at 1,000 tok/s (a big catalogue's per-run cost:
+  DB reads, budget, writes, without waiting minutes for realistic streams).
+
+Derived (said so in the output): per-probe CPU and wall = (run - the no-probe run of
+the same catalogue) / probes; CPU per token = per-probe CPU / tokens; CPU share while
+streaming = per-probe CPU / per-probe wall; the 300-model realistic run = its no-probe
+run + 300 x the 15-model realistic per-probe cost. Numbers, not assertions: printed, and
+written into bench/results.md's own-probes section (replaced when there is one).
 """
 
+import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,64 +40,260 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.db import connection  # noqa: E402
+from app.db import models as model_store  # noqa: E402
 from tests.helpers import scrape  # noqa: E402
 from tests.standin import Dataset, UpstreamApp, serve  # noqa: E402
 from tests.standin.chat import ChatBehaviour  # noqa: E402
 
-SIZES = (15, 300)
+RESULTS = ROOT / "bench" / "results.md"
+HEADING = "## Own probes (bench/probes.py)"
+GOAL_SHARE = 0.05
+TOKENS = 256  # PROBE_MAX_TOKENS's default: what one probe asks for
+SLOW_TPS, FAST_TPS = 20.0, 400.0
+SHORT_TTFT, LONG_TTFT = 0.1, 2.0
+SMALL, BIG = 15, 300
+FAST = ChatBehaviour(ttft=0.02, tps=1000.0, tokens=64)
+FASTEST = ChatBehaviour(ttft=SHORT_TTFT, tps=FAST_TPS, tokens=TOKENS)
+NO_PROBE_REPEATS = 3  # the fixed cost is small and noisy: its median
 
 
-def one(models: int) -> dict[str, float]:
+@dataclass(frozen=True)
+class Run:
+    probes: int
+    wall_s: float
+    cpu_s: float
+    max_rss_mb: float
+
+
+def spread(count: int) -> list[ChatBehaviour]:
+    """`count` realistic answers: rates evenly from SLOW_TPS to FAST_TPS, first-token
+    delays evenly from SHORT_TTFT to LONG_TTFT, paired by a fixed permutation so the fast
+    streams are not all the quick starters."""
+    step = max(1, count - 1)
+    stride = next(s for s in (4, 7, 11, 13, 3, 2, 1) if _coprime(s, count))
+    return [
+        ChatBehaviour(
+            ttft=SHORT_TTFT + (LONG_TTFT - SHORT_TTFT) * ((i * stride) % count) / step,
+            tps=SLOW_TPS + (FAST_TPS - SLOW_TPS) * i / step,
+            tokens=TOKENS,
+        )
+        for i in range(count)
+    ]
+
+
+def _coprime(a: int, b: int) -> bool:
+    while b:
+        a, b = b, a % b
+    return a == 1
+
+
+@dataclass
+class Catalogue:
+    upstream: UpstreamApp
+    database: str
+    base: str
+    key: str
+    names: list[str]
+
+    def behave(self, behaviours: list[ChatBehaviour] | ChatBehaviour) -> None:
+        """Every probed model's answer: one for all, or one each (names sorted)."""
+        chat = self.upstream.chat
+        if isinstance(behaviours, ChatBehaviour):
+            chat.default, chat.by_model = behaviours, {}
+            return
+        chat.by_model = dict(zip(self.names, behaviours, strict=True))
+
+    def probe_run(self, daily_tokens: int) -> Run:
+        """One probe.py run as the timer starts it; its wall time, CPU and peak RSS."""
+        env = {
+            **os.environ,
+            "LEADERBOARD_DATABASE": self.database,
+            "LEADERBOARD_LLM_URL": self.base,
+            "LEADERBOARD_REQUEST_DELAY": "0",
+            "LEADERBOARD_RUN_BUDGET": "100000",
+            "LEADERBOARD_PROBE_KEY_FILE": self.key,
+            "LEADERBOARD_PROBE_DAILY_TOKENS": str(daily_tokens),
+        }
+        before = self.probe_count()
+        started = time.monotonic()
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.rusage", sys.executable, "probe.py"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        wall = time.monotonic() - started
+        usage = json.loads(out)
+        assert usage["returncode"] == 0, usage
+        return Run(self.probe_count() - before, wall, usage["cpu_s"], usage["max_rss_kib"] / 1024)
+
+    def probe_count(self) -> int:
+        conn = connection.connect(self.database)
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM probes").fetchone()[0])
+        finally:
+            conn.close()
+
+    def no_probe(self) -> Run:
+        """The fixed cost: a run whose daily budget allows no probe (median of a few)."""
+        runs = [self.probe_run(0) for _ in range(NO_PROBE_REPEATS)]
+        assert all(r.probes == 0 for r in runs)
+        return Run(
+            0,
+            statistics.median(r.wall_s for r in runs),
+            statistics.median(r.cpu_s for r in runs),
+            statistics.median(r.max_rss_mb for r in runs),
+        )
+
+
+@contextmanager
+def catalogue(models: int) -> Iterator[Catalogue]:
+    """A scraped database of `models` stand-in models and the stand-in serving them."""
     with tempfile.TemporaryDirectory() as tmp:
         database = os.path.join(tmp, "bench.sqlite3")
         connection.init_db(database)
         today = datetime.now(UTC).date()
         upstream = UpstreamApp(Dataset.synthetic(models, days=2, today=today, seed=1))
-        upstream.chat.default = ChatBehaviour(ttft=0.02, tps=1000.0, tokens=64)
         with serve(upstream) as base:
             assert scrape(database, base).status in ("ok", "partial")
             key = Path(tmp) / "probe.key"
             key.write_text("cpk_bench")
-            env = {
-                **os.environ,
-                "LEADERBOARD_DATABASE": database,
-                "LEADERBOARD_LLM_URL": base,
-                "LEADERBOARD_REQUEST_DELAY": "0",
-                "LEADERBOARD_PROBE_KEY_FILE": str(key),
-                "LEADERBOARD_PROBE_DAILY_TOKENS": str(models * 256 + 1),
-            }
-            started = time.monotonic()
-            child = subprocess.Popen(
-                [sys.executable, "probe.py"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL
-            )
-            _pid, status, usage = os.wait4(child.pid, 0)
-            wall = time.monotonic() - started
-            assert os.waitstatus_to_exitcode(status) == 0
-    cpu = usage.ru_utime + usage.ru_stime
-    return {
-        "models": models,
-        "wall_s": wall,
-        "cpu_s": cpu,
-        "cpu_share": cpu / wall,
-        "max_rss_mb": usage.ru_maxrss / 1024,
-    }
+            conn = connection.connect(database)
+            try:
+                names = sorted(m["name"] for m in model_store.list_models(conn) if m.get("name"))
+            finally:
+                conn.close()
+            yield Catalogue(upstream, database, base, str(key), names)
+
+
+UNLIMITED = 10**9
+
+
+def measure() -> dict[str, Run]:
+    runs: dict[str, Run] = {}
+    with catalogue(SMALL) as small:
+        runs["small_none"] = small.no_probe()
+        small.behave(spread(len(small.names)))
+        runs["small_real"] = small.probe_run(UNLIMITED)
+        small.behave(FASTEST)
+        runs["small_fastest"] = small.probe_run(UNLIMITED)
+    with catalogue(BIG) as big:
+        runs["big_none"] = big.no_probe()
+        big.behave(FAST)
+        runs["big_fast"] = big.probe_run(UNLIMITED)
+    return runs
+
+
+@dataclass(frozen=True)
+class PerProbe:
+    cpu_s: float
+    wall_s: float
+    tokens: int
+
+    @property
+    def cpu_per_token_us(self) -> float:
+        return self.cpu_s / self.tokens * 1e6
+
+    @property
+    def share(self) -> float:
+        return self.cpu_s / self.wall_s
+
+
+def per_probe(run: Run, none: Run, tokens: int) -> PerProbe:
+    return PerProbe(
+        (run.cpu_s - none.cpu_s) / run.probes, (run.wall_s - none.wall_s) / run.probes, tokens
+    )
+
+
+def report(runs: dict[str, Run]) -> str:
+    real = per_probe(runs["small_real"], runs["small_none"], TOKENS)
+    fastest = per_probe(runs["small_fastest"], runs["small_none"], TOKENS)
+    fast = per_probe(runs["big_fast"], runs["big_none"], FAST.tokens)
+    none = runs["big_none"]
+    big_real = Run(
+        BIG, none.wall_s + BIG * real.wall_s, none.cpu_s + BIG * real.cpu_s, float("nan")
+    )
+    spread_text = (
+        f"{TOKENS} tokens at {SLOW_TPS:g}-{FAST_TPS:g} tok/s, first token after"
+        f" {SHORT_TTFT:g}-{LONG_TTFT:g} s"
+    )
+    rows = [
+        ("no probe (daily budget 0: start-up, catalogue read, run row)", SMALL, "small_none"),
+        (f"realistic streams ({spread_text})", SMALL, "small_real"),
+        (f"fastest stream of the spread ({TOKENS} tokens at {FAST_TPS:g} tok/s)", SMALL,
+         "small_fastest"),
+        ("no probe (daily budget 0)", BIG, "big_none"),
+        (f"fast streams ({FAST.tokens} tokens at {FAST.tps:g} tok/s)", BIG, "big_fast"),
+    ]  # fmt: skip
+    lines = [
+        HEADING,
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `python -m bench.probes`: one",
+        "probe.py process per row, against the loopback stand-in (REQUEST_DELAY 0). CPU and",
+        "peak RSS are the probe.py process's own (rusage); \"no probe\" rows are the median of",
+        f"{NO_PROBE_REPEATS} runs.",
+        "",
+        "| Run | models | probes | wall s | CPU s | peak RSS MB | |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for what, models, name in rows:
+        r = runs[name]
+        lines.append(
+            f"| {what} | {models} | {r.probes} | {r.wall_s:.2f} | {r.cpu_s:.2f} |"
+            f" {r.max_rss_mb:.0f} | measured |"
+        )
+    lines.append(
+        f"| realistic streams ({spread_text}) | {BIG} | {BIG} | {big_real.wall_s:.0f} |"
+        f" {big_real.cpu_s:.2f} | {runs['big_fast'].max_rss_mb:.0f} | derived: the {BIG}-model"
+        f" no-probe run + {BIG} x the {SMALL}-model realistic per-probe cost; RSS as in the"
+        f" {BIG}-model fast run (rows are not kept past their probe); past RUN_BUDGET's"
+        " default 300 s, so a real run would stop partial |"
+    )
+    verdict = "met" if max(real.share, fastest.share) < GOAL_SHARE else "**not met**"
+    lines += [
+        "",
+        "| Figure (derived from the runs above) | Value | Goal | Result |",
+        "|---|---|---|---|",
+        f"| Fixed cost of a run, {SMALL} / {BIG} models (no-probe runs) |"
+        f" {runs['small_none'].cpu_s:.2f} / {none.cpu_s:.2f} s CPU | info | info |",
+        f"| CPU per probe, realistic streams ({TOKENS} tokens) |"
+        f" {real.cpu_s * 1000:.1f} ms ({real.cpu_per_token_us:.0f} µs per token, the"
+        " probe's own fixed work included) | info | info |",
+        f"| CPU per probe, fastest stream ({TOKENS} tokens at {FAST_TPS:g} tok/s) |"
+        f" {fastest.cpu_s * 1000:.1f} ms ({fastest.cpu_per_token_us:.0f} µs per token)"
+        " | info | info |",
+        f"| CPU per probe, {BIG}-model catalogue, fast streams ({FAST.tokens} tokens) |"
+        f" {fast.cpu_s * 1000:.1f} ms ({fast.cpu_per_token_us:.0f} µs per token) | info | info |",
+        f"| Stream wall time per probe, realistic spread | {real.wall_s:.2f} s | info | info |",
+        f"| CPU share while streaming, realistic spread (CPU per probe / its wall time) |"
+        f" {real.share * 100:.2f} % | < 5 % | {verdict} |",
+        f"| CPU share while streaming, fastest stream ({FAST_TPS:g} tok/s) |"
+        f" {fastest.share * 100:.2f} % ({fastest.wall_s:.2f} s a probe) | < 5 % | {verdict} |",
+        f"| CPU share of a whole {BIG}-model realistic run (start-up included) |"
+        f" {big_real.cpu_s / big_real.wall_s * 100:.2f} % of {big_real.wall_s / 60:.0f} min"
+        " | info | info |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str, path: Path = RESULTS) -> None:
+    """Replace the own-probes section of results.md (up to the next `## `), or append it."""
+    old = path.read_text() if path.exists() else "# Benchmark results\n"
+    start = old.find(HEADING)
+    if start < 0:
+        path.write_text(old.rstrip("\n") + "\n\n" + text)
+        return
+    end = old.find("\n## ", start + len(HEADING))
+    rest = "" if end < 0 else old[end:]
+    path.write_text(old[:start] + text + rest)
 
 
 def main() -> None:
-    lines = [
-        "",
-        "## Own probes (bench/probes.py)",
-        "",
-        "| models | wall s | CPU s | CPU share | peak RSS MB |",
-        "|---|---|---|---|---|",
-    ]
-    for size in SIZES:
-        r = one(size)
-        lines.append(
-            f"| {size} | {r['wall_s']:.1f} | {r['cpu_s']:.2f} | {r['cpu_share'] * 100:.1f} % |"
-            f" {r['max_rss_mb']:.0f} |"
-        )
-    print("\n".join(lines))
+    text = report(measure())
+    print(text)
+    write_section(text)
 
 
 if __name__ == "__main__":

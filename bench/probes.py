@@ -24,6 +24,7 @@ written into bench/results.md's own-probes section (replaced when there is one).
 """
 
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -39,8 +40,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from werkzeug.test import Client  # noqa: E402
+
 from app.db import connection  # noqa: E402
 from app.db import models as model_store  # noqa: E402
+from app.probing.measure import StreamMeter  # noqa: E402
+from app.probing.sse import SseDecoder  # noqa: E402
 from tests.helpers import scrape  # noqa: E402
 from tests.standin import Dataset, UpstreamApp, serve  # noqa: E402
 from tests.standin.chat import ChatBehaviour  # noqa: E402
@@ -169,9 +174,33 @@ def catalogue(models: int) -> Iterator[Catalogue]:
 
 
 UNLIMITED = 10**9
+OWN_CODE_REPEATS = 200
 
 
-def measure() -> dict[str, Run]:
+def own_code_per_token() -> float:
+    """CPU seconds per token of the prober's own per-token code (SseDecoder.feed and
+    StreamMeter.event), in this process, over the stand-in's own event bytes: what it
+    adds to each read, without the HTTP stack or the wait for the bytes."""
+    upstream = UpstreamApp(Dataset.synthetic(1, days=1, seed=1))
+    upstream.chat.default = ChatBehaviour(ttft=0.0, tps=1e9, tokens=TOKENS)
+    response = Client(upstream).post(
+        "/v1/chat/completions",
+        json={"model": "m", "max_tokens": TOKENS, "stream": True,
+              "stream_options": {"include_usage": True}},
+    )  # fmt: skip
+    chunks = list(response.iter_encoded())
+    started = time.process_time()
+    for _ in range(OWN_CODE_REPEATS):
+        decoder, meter = SseDecoder(), StreamMeter(0.0, 60.0, 180.0)
+        for at, chunk in enumerate(chunks):
+            for data in decoder.feed(chunk):
+                meter.event(float(at), data)
+        assert meter.result().output_tokens == TOKENS
+    return (time.process_time() - started) / OWN_CODE_REPEATS / TOKENS
+
+
+def measure() -> tuple[dict[str, Run], float]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the stand-in's request lines
     runs: dict[str, Run] = {}
     with catalogue(SMALL) as small:
         runs["small_none"] = small.no_probe()
@@ -183,7 +212,7 @@ def measure() -> dict[str, Run]:
         runs["big_none"] = big.no_probe()
         big.behave(FAST)
         runs["big_fast"] = big.probe_run(UNLIMITED)
-    return runs
+    return runs, own_code_per_token()
 
 
 @dataclass(frozen=True)
@@ -207,7 +236,7 @@ def per_probe(run: Run, none: Run, tokens: int) -> PerProbe:
     )
 
 
-def report(runs: dict[str, Run]) -> str:
+def report(runs: dict[str, Run], own: float, load: float) -> str:
     real = per_probe(runs["small_real"], runs["small_none"], TOKENS)
     fastest = per_probe(runs["small_fastest"], runs["small_none"], TOKENS)
     fast = per_probe(runs["big_fast"], runs["big_none"], FAST.tokens)
@@ -232,8 +261,10 @@ def report(runs: dict[str, Run]) -> str:
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `python -m bench.probes`: one",
         "probe.py process per row, against the loopback stand-in (REQUEST_DELAY 0). CPU and",
-        "peak RSS are the probe.py process's own (rusage); \"no probe\" rows are the median of",
-        f"{NO_PROBE_REPEATS} runs.",
+        'peak RSS are the probe.py process\'s own (rusage); "no probe" rows are the median of',
+        f"{NO_PROBE_REPEATS} runs. Load average at start: {load:.2f} on {os.cpu_count()} cores"
+        " (CPU seconds per token grow with the machine's load: more cache misses and",
+        "wake-ups per read).",
         "",
         "| Run | models | probes | wall s | CPU s | peak RSS MB | |",
         "|---|---|---|---|---|---|---|",
@@ -266,6 +297,10 @@ def report(runs: dict[str, Run]) -> str:
         " | info | info |",
         f"| CPU per probe, {BIG}-model catalogue, fast streams ({FAST.tokens} tokens) |"
         f" {fast.cpu_s * 1000:.1f} ms ({fast.cpu_per_token_us:.0f} µs per token) | info | info |",
+        f"| The prober's own per-token code (SSE decoding + meter, in-process, measured) |"
+        f" {own * 1e6:.1f} µs per token: {own * FAST_TPS * 100:.2f} % of a core at"
+        f" {FAST_TPS:g} tok/s; the rest of the per-token CPU is the HTTP stack (urllib3,"
+        " http.client's chunked reading) and the wake-up for each read | info | info |",
         f"| Stream wall time per probe, realistic spread | {real.wall_s:.2f} s | info | info |",
         f"| CPU share while streaming, realistic spread (CPU per probe / its wall time) |"
         f" {real.share * 100:.2f} % | < 5 % | {verdict} |",
@@ -291,7 +326,9 @@ def write_section(text: str, path: Path = RESULTS) -> None:
 
 
 def main() -> None:
-    text = report(measure())
+    load = os.getloadavg()[0]
+    runs, own = measure()
+    text = report(runs, own, load)
     print(text)
     write_section(text)
 

@@ -4,16 +4,17 @@ probe must record (SPEC §2 D).
 
 Behaviours (ChatBehaviour.mode): ok, no_usage, reasoning (reasoning deltas first),
 keepalive (`: ping` comments between events), gzip (the stream gzip-encoded, flushed
-per event), cut (stream ends before [DONE]), garbage (a non-JSON event), hang (headers, then nothing), rate_limited (429), server_error (503),
-refused (401), redirect (307 to `redirect_to`, another port).
+per event), cut (stream ends before [DONE]), garbage (a non-JSON event), hang (headers,
+then nothing), rate_limited (429), server_error (503), refused (401), redirect (307 to
+`redirect_to`, another port).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import zlib
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any

@@ -68,6 +68,8 @@ class Run:
     wall_s: float
     cpu_s: float
     max_rss_mb: float
+    waits: float = 0.0  # voluntary context switches (wake-ups)
+    tps: tuple[float, ...] = ()  # what the run's ok probes measured
 
 
 def spread(count: int) -> list[ChatBehaviour]:
@@ -132,7 +134,27 @@ class Catalogue:
         wall = time.monotonic() - started
         usage = json.loads(out)
         assert usage["returncode"] == 0, usage
-        return Run(self.probe_count() - before, wall, usage["cpu_s"], usage["max_rss_kib"] / 1024)
+        return Run(
+            self.probe_count() - before,
+            wall,
+            usage["cpu_s"],
+            usage["max_rss_kib"] / 1024,
+            usage["waits"],
+            self.measured_tps(before),
+        )
+
+    def measured_tps(self, after: int) -> tuple[float, ...]:
+        """The tps of the ok probes stored after the first `after` ones."""
+        conn = connection.connect(self.database)
+        try:
+            rows = conn.execute(
+                "SELECT tps FROM probes WHERE outcome = 'ok' AND tps IS NOT NULL"
+                " ORDER BY id LIMIT -1 OFFSET ?",
+                (after,),
+            ).fetchall()
+        finally:
+            conn.close()
+        return tuple(float(row[0]) for row in rows)
 
     def probe_count(self) -> int:
         conn = connection.connect(self.database)
@@ -162,6 +184,7 @@ class Catalogue:
             statistics.median(r.wall_s for r in runs),
             statistics.median(r.cpu_s for r in runs),
             statistics.median(r.max_rss_mb for r in runs),
+            statistics.median(r.waits for r in runs),
         )
 
 
@@ -248,6 +271,11 @@ class PerProbe:
     cpu_s: float
     wall_s: float
     tokens: int
+    waits: float = 0.0
+
+    @property
+    def waits_per_token(self) -> float:
+        return self.waits / self.tokens
 
     @property
     def cpu_per_token_us(self) -> float:
@@ -260,7 +288,10 @@ class PerProbe:
 
 def per_probe(run: Run, none: Run, tokens: int) -> PerProbe:
     return PerProbe(
-        (run.cpu_s - none.cpu_s) / run.probes, (run.wall_s - none.wall_s) / run.probes, tokens
+        (run.cpu_s - none.cpu_s) / run.probes,
+        (run.wall_s - none.wall_s) / run.probes,
+        tokens,
+        (run.waits - none.waits) / run.probes,
     )
 
 
@@ -324,8 +355,9 @@ def report(runs: dict[str, Run], own: float, bare: float, load: float) -> str:
         f" {real.cpu_s * 1000:.1f} ms ({real.cpu_per_token_us:.0f} µs per token, the"
         " probe's own fixed work included) | info | info |",
         f"| CPU per probe, fastest stream ({TOKENS} tokens at {FAST_TPS:g} tok/s) |"
-        f" {fastest.cpu_s * 1000:.1f} ms ({fastest.cpu_per_token_us:.0f} µs per token)"
-        " | info | info |",
+        f" {fastest.cpu_s * 1000:.1f} ms ({fastest.cpu_per_token_us:.0f} µs per token;"
+        f" {fastest.waits_per_token:.2f} wake-ups per token: fewer when the machine is busy"
+        " and tokens queue up between reads) | info | info |",
         f"| CPU per probe, {BIG}-model catalogue, fast streams ({FAST.tokens} tokens) |"
         f" {fast.cpu_s * 1000:.1f} ms ({fast.cpu_per_token_us:.0f} µs per token) | info | info |",
         f"| The prober's own per-token code (SSE decoding + meter, in-process, measured) |"
@@ -343,11 +375,22 @@ def report(runs: dict[str, Run], own: float, bare: float, load: float) -> str:
         f"| CPU share while streaming, fastest stream ({FAST_TPS:g} tok/s) |"
         f" {fastest.share * 100:.2f} % ({fastest.wall_s:.2f} s a probe) | < 5 % |"
         f" {verdict(fastest.share)} |",
+        f"| What the fastest probes measured (the stand-in sends {FAST_TPS:g} tok/s) |"
+        f" {_spread_of(runs['small_fastest'].tps)} | the stream not slowed | info |",
         f"| CPU share of a whole {BIG}-model realistic run (start-up included) |"
         f" {big_real.cpu_s / big_real.wall_s * 100:.2f} % of {big_real.wall_s / 60:.0f} min"
         " | info | info |",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _spread_of(values: tuple[float, ...]) -> str:
+    if not values:
+        return "no ok probe"
+    return (
+        f"median {statistics.median(values):.1f} tok/s (min {min(values):.1f}, max"
+        f" {max(values):.1f}; {len(values)} probes)"
+    )
 
 
 def write_section(text: str, path: Path = RESULTS) -> None:

@@ -21,8 +21,9 @@ catalogue) / probes; per-probe wall = the mean total_s the probes stored (reques
 last token); CPU per token = per-probe CPU / tokens; CPU share while streaming =
 per-probe CPU / per-probe wall; the 300-model realistic run = its no-probe run + 300 x
 the 15-model realistic per-probe cost and wall. Also measured: the prober's own
-per-token code in-process, and the floor (a bare socket loop reading the same streams). Numbers, not assertions: printed, and
-written into bench/results.md's own-probes section (replaced when there is one).
+per-token code in-process, and the floor (a bare socket loop reading the same streams).
+Numbers, not assertions: printed, and written into bench/results.md's own-probes section
+(replaced when there is one).
 """
 
 import json
@@ -62,6 +63,7 @@ SMALL, BIG = 15, 300
 FAST = ChatBehaviour(ttft=0.02, tps=1000.0, tokens=64)
 FASTEST = ChatBehaviour(ttft=SHORT_TTFT, tps=FAST_TPS, tokens=TOKENS)
 NO_PROBE_REPEATS = 3  # the fixed cost is small and noisy: its median
+FASTEST_REPEATS = 3
 
 
 @dataclass(frozen=True)
@@ -260,7 +262,14 @@ def measure() -> tuple[dict[str, Run], float, float]:
         small.behave(spread(len(small.names)))
         runs["small_real"] = small.probe_run(UNLIMITED)
         small.behave(FASTEST)
-        runs["small_fastest"] = small.probe_run(UNLIMITED)
+        # The share that matters most, and the one that moves most with the machine's
+        # load: a few runs, the median one in the table, the others beside it.
+        fastest = sorted(
+            (small.probe_run(UNLIMITED) for _ in range(FASTEST_REPEATS)), key=lambda r: r.cpu_s
+        )
+        runs["small_fastest"] = fastest[len(fastest) // 2]
+        for index, run in enumerate(fastest):
+            runs[f"fastest_{index}"] = run
         bare = (small.bare_read(SMALL) - small.bare_read(0)) / (SMALL * TOKENS)
     with catalogue(BIG) as big:
         runs["big_none"] = big.no_probe()
@@ -305,6 +314,10 @@ def per_probe(run: Run, none: Run, tokens: int) -> PerProbe:
 def report(runs: dict[str, Run], own: float, bare: float, load: float) -> str:
     real = per_probe(runs["small_real"], runs["small_none"], TOKENS)
     fastest = per_probe(runs["small_fastest"], runs["small_none"], TOKENS)
+    each_share = ", ".join(
+        f"{per_probe(runs[f'fastest_{i}'], runs['small_none'], TOKENS).share * 100:.2f} %"
+        for i in range(FASTEST_REPEATS)
+    )
     fast = per_probe(runs["big_fast"], runs["big_none"], FAST.tokens)
     none = runs["big_none"]
     big_real = Run(
@@ -381,8 +394,8 @@ def report(runs: dict[str, Run], own: float, bare: float, load: float) -> str:
         f"| CPU share while streaming, realistic spread (CPU per probe / its wall time) |"
         f" {real.share * 100:.2f} % | < 5 % | {verdict(real.share)} |",
         f"| CPU share while streaming, fastest stream ({FAST_TPS:g} tok/s) |"
-        f" {fastest.share * 100:.2f} % ({fastest.wall_s:.2f} s a probe) | < 5 % |"
-        f" {verdict(fastest.share)} |",
+        f" {fastest.share * 100:.2f} %, the median of {FASTEST_REPEATS} runs ({each_share})"
+        f" of {fastest.wall_s:.2f} s a probe | < 5 % | {verdict(fastest.share)} |",
         f"| What the fastest probes measured (the stand-in sends {FAST_TPS:g} tok/s) |"
         f" {_spread_of(runs['small_fastest'].tps)} | the stream not slowed | info |",
         f"| CPU share of a whole {BIG}-model realistic run (start-up included) |"

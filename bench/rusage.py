@@ -21,6 +21,8 @@ def main() -> None:
                 "returncode": code,
                 "cpu_s": usage.ru_utime + usage.ru_stime,
                 "max_rss_kib": usage.ru_maxrss,  # KiB on Linux
+                # Voluntary context switches: a streamed read's wake-ups.
+                "waits": usage.ru_nvcsw,
             }
         )
     )

@@ -1,9 +1,10 @@
-"""The file family beside the database: the data-version file, the scrape lock and the
+"""The file family beside the database: the data-version files, the scrape lock and the
 runs' status file.
 
 The data version is the identity (inode, mtime, size) of `<database>.version`, which the
-scraper replaces atomically after each commit; reading it is one stat(), so the cached
-hot path runs no SQL. Every reader asks data_version() here.
+scraper replaces atomically after each commit, and of `<database>.probe-version`, which a
+probe run replaces the same way after its commit; reading it is two stat()s, so the
+cached hot path runs no SQL. Every reader asks data_version() here.
 """
 
 import contextlib
@@ -16,32 +17,58 @@ from contextlib import contextmanager
 
 from app import clock
 
-Version = tuple[int, int, int]
-NO_VERSION: Version = (0, 0, 0)
+# The scrape version file's identity, then the probe version file's.
+Version = tuple[int, int, int, int, int, int]
+NO_VERSION: Version = (0, 0, 0, 0, 0, 0)
+NO_FILE = (0, 0, 0)
 
 
 def version_path(database: str) -> str:
-    """The file whose identity is the data version (see app.plumbing.cache)."""
+    """The scrape's version file: it names the scrape run (see version_run)."""
     return database + ".version"
+
+
+def probe_version_path(database: str) -> str:
+    """The probe runs' version file: new probes show at once, not after the next scrape."""
+    return database + ".probe-version"
 
 
 def bump_data_version(database: str, run_id: int) -> None:
     """Atomically replace the version file so every web worker sees new data at once."""
-    directory = os.path.dirname(os.path.abspath(database))
+    _replace(version_path(database), f"{run_id}\n")
+
+
+def bump_probe_version(database: str, run_id: int) -> None:
+    """The same for a probe run's commit; raises OSError like bump_data_version."""
+    _replace(probe_version_path(database), f"{run_id}\n")
+
+
+def _replace(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".version-")
-    with os.fdopen(fd, "w") as out:
-        out.write(f"{run_id}\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, version_path(database))
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def data_version(database: str) -> Version:
-    """(inode, mtime_ns, size) of the version file; NO_VERSION before the first scrape."""
+    """The identity (inode, mtime_ns, size) of the scrape's version file and of the probe
+    runs' one (zeros until a probe run wrote it); NO_VERSION before the first scrape."""
     try:
         st = os.stat(version_path(database))
     except FileNotFoundError:
         return NO_VERSION
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
+    try:
+        pr = os.stat(probe_version_path(database))
+    except FileNotFoundError:
+        return (st.st_ino, st.st_mtime_ns, st.st_size, *NO_FILE)
+    return (st.st_ino, st.st_mtime_ns, st.st_size, pr.st_ino, pr.st_mtime_ns, pr.st_size)
 
 
 def lock_path(database: str) -> str:

@@ -56,13 +56,14 @@ def store_run(
     return len(rows)
 
 
-def record_run(conn: sqlite3.Connection, *, started_at: str, status: str, message: str) -> None:
-    """A run that probed nothing (skipped, failed before probing) in its own row."""
+def record_run(conn: sqlite3.Connection, *, started_at: str, status: str, message: str) -> int:
+    """A run that probed nothing (skipped, failed before probing) in its own row; its id."""
     with transaction(conn):
-        conn.execute(
+        cur = conn.execute(
             "INSERT INTO probe_runs (started_at, finished_at, status, message) VALUES (?, ?, ?, ?)",
             (started_at, started_at, status, message),
         )
+    return int(cur.lastrowid or 0)
 
 
 def tokens_since(conn: sqlite3.Connection, since: str) -> int:

@@ -1,4 +1,5 @@
-"""Response cache, keyed on the data version so a new scrape shows at once everywhere."""
+"""Response cache, keyed on the data version so a new scrape or probe run shows at once
+everywhere."""
 
 from collections.abc import Iterable
 from urllib.parse import urlencode
@@ -28,7 +29,7 @@ def init_app(app: Flask) -> None:
 
 
 def data_version() -> str:
-    """An opaque token that changes whenever a scrape commits new data (app.db.files)."""
+    """An opaque token that changes whenever a scrape or a probe run commits (app.db.files)."""
     version = db_files.data_version(current_app.config["DATABASE"])
     if version == db_files.NO_VERSION:
         return "none"

@@ -5,7 +5,7 @@ bodies) marks its response with `replayable(seconds)`. This WSGI middleware keep
 200 answers, status line, headers and bytes exactly as Flask produced them, and replays
 them for the same URL while the data version is unchanged and the entry is younger than
 `seconds` (pages hold their stale-badge and partial-day deadlines, API bodies the UTC
-date). A hit costs one stat() of the version file and a dict lookup: no request
+date). A hit costs two stat()s of the version files and a dict lookup: no request
 context, routing, Response object, cache unpickling or header building, which were
 most of a cached request's time (`make bench`: cached /api/models went from 0.7x to
 above the bare-Flask baseline).
@@ -92,7 +92,7 @@ class HotPath:
         self.entries: dict[tuple, list] = {}
         self.size = 0
         self.seen: dict[int, None] = {}
-        self.version: tuple[int, int, int] | None = None
+        self.version: db_files.Version | None = None
         self.lock = threading.Lock()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:

@@ -84,13 +84,16 @@ class ProbeClient:
     def _read(self, resp: requests.Response, meter: StreamMeter) -> ProbeResult:
         decoder = SseDecoder()
         raw = resp.raw
+        # Per read, urllib3's decoding path (decoder set-up, a buffer put and get) costs as
+        # much as the meter's own per-token work: taken only when the body is encoded.
+        decode = resp.headers.get("Content-Encoding", "identity").strip().lower() != "identity"
         try:
             while True:
                 left = meter.deadline() - clock.monotonic()
                 if left <= 0:
                     return meter.result(timed_out=True)
                 limit_socket_wait(raw, left)
-                chunk = raw.read1(READ_BYTES, decode_content=True)
+                chunk = raw.read1(READ_BYTES, decode_content=decode)
                 now = clock.monotonic()
                 if not chunk:
                     return meter.result()

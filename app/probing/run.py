@@ -1,6 +1,7 @@
 """One probe run (SPEC §2 D): every active catalogue model once, in random order, one at a
 time REQUEST_DELAY apart, within the daily token budget and RUN_BUDGET; stored with its
-probe_runs row in one transaction. Never raises; exit codes like scrape.py."""
+probe_runs row in one transaction, then a new data version (app.db.files) so the site
+shows them at once. Never raises; exit codes like scrape.py."""
 
 import fcntl
 import logging
@@ -15,6 +16,7 @@ from typing import Any
 from app import clock
 from app.db import connection
 from app.db import events as event_store
+from app.db import files as db_files
 from app.db import models as model_store
 from app.db import probes as probe_store
 from app.methodology import PROBE_FAILING_AFTER
@@ -27,6 +29,7 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 OFF_LINE = "probes are off (no PROBE_KEY_FILE)"
+VERSION_FAILED = "the new data version could not be written"
 CREDENTIAL = "probe-key"
 
 
@@ -129,9 +132,11 @@ def _locked(
             models = [m for m in models if model in (m["name"], m["chute_id"])]
             if not models:
                 message = f"no active model named {model!r}"
-                probe_store.record_run(
+                failed = probe_store.record_run(
                     conn, started_at=started_at, status="failed", message=message
                 )
+                if not _bump_version(settings.database, failed):
+                    message = f"{message}; {VERSION_FAILED}"
                 return ProbeOutcome("failed", message)
         shuffle(models)
         run_id = probe_store.start_run(conn, started_at)
@@ -196,10 +201,25 @@ def _locked(
             message=message,
             derive=derive,
         )
+        if not _bump_version(settings.database, run_id):
+            return ProbeOutcome("failed", f"{message}; {VERSION_FAILED}", len(rows))
         return ProbeOutcome(status, message, len(rows))
     finally:
         client.close()
         conn.close()
+
+
+def _bump_version(database: str, run_id: int) -> bool:
+    """After the run's commit: a new data version, so cached pages show its probes at once
+    (app.db.files); False when the file could not be written (the run then fails)."""
+    try:
+        db_files.bump_probe_version(database, run_id)
+    except OSError as exc:
+        log.error(
+            "could not write the data version %s: %s", db_files.probe_version_path(database), exc
+        )
+        return False
+    return True
 
 
 def _row(chute_id: str, at: str, result: ProbeResult) -> dict[str, Any]:

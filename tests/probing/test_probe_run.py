@@ -120,6 +120,7 @@ OUTCOME_OF_MODE = {
     "no_usage": "ok",
     "reasoning": "ok",
     "keepalive": "ok",
+    "gzip": "ok",
     "cut": "bad_stream",
     "garbage": "bad_stream",
     "hang": "timeout",
@@ -140,6 +141,8 @@ def test_every_outcome_is_recorded_as_such(stand_in, db_path, key_file, mode):
     assert probe["name"] == model
     if mode == "no_usage":
         assert probe["tokens_estimated"] == 1
+    if mode == "gzip":  # decoded: the events as sent
+        assert (probe["output_tokens"], probe["tokens_estimated"]) == (12, 0)
     if mode in ("rate_limited", "server_error"):
         assert probe["http_status"] in (429, 503)
     if probe["outcome"] != "ok":

@@ -3,9 +3,10 @@ real time, with the first-token delay and token rate set per model, and every fa
 probe must record (SPEC §2 D).
 
 Behaviours (ChatBehaviour.mode): ok, no_usage, reasoning (reasoning deltas first),
-keepalive (`: ping` comments between events), cut (stream ends before [DONE]), garbage
-(a non-JSON event), hang (headers, then nothing), rate_limited (429), server_error (503),
-refused (401), redirect (307 to `redirect_to`, another port).
+keepalive (`: ping` comments between events), gzip (the stream gzip-encoded, flushed
+per event), cut (stream ends before [DONE]), garbage (a non-JSON event), hang (headers,
+then nothing), rate_limited (429), server_error (503), refused (401), redirect (307 to
+`redirect_to`, another port).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +26,7 @@ MODES = (
     "no_usage",
     "reasoning",
     "keepalive",
+    "gzip",
     "cut",
     "garbage",
     "hang",
@@ -75,16 +78,30 @@ class ChatStandIn:
             return Response("", status=307, headers={"Location": b.redirect_to})
         tokens = min(b.tokens, int(body.get("max_tokens") or b.tokens))
         usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        stream = _stream(b, model, tokens, usage, started)
+        headers = {}
+        if b.mode == "gzip":
+            stream, headers = _gzipped(stream), {"Content-Encoding": "gzip"}
         return Response(
-            _stream(b, model, tokens, usage, started),
+            stream,
             status=200,
             mimetype="text/event-stream",
+            headers=headers,
             direct_passthrough=True,
         )
 
 
 def _json(status: int, value: Any) -> Response:
     return Response(json.dumps(value), status=status, mimetype="application/json")
+
+
+def _gzipped(stream: Iterator[bytes]) -> Iterator[bytes]:
+    """The stream gzip-encoded, each event flushed as it is sent (as a compressing proxy
+    that streams does)."""
+    gzip = zlib.compressobj(wbits=31)
+    for piece in stream:
+        yield gzip.compress(piece) + gzip.flush(zlib.Z_SYNC_FLUSH)
+    yield gzip.flush()
 
 
 def _event(model: str, delta: dict[str, Any] | None = None, **extra: Any) -> bytes:

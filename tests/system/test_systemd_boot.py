@@ -568,6 +568,11 @@ def test_probe_unit_gets_its_credential_only(site: Site) -> None:
     run = site.sql("SELECT status || ' ' || probes FROM probe_runs ORDER BY id DESC LIMIT 1")
     assert run == f"ok {len(chat.seen)}", run
     assert int(site.sql("SELECT count(*) FROM probes WHERE outcome = 'ok'")) == len(chat.seen)
+    # The sandboxed run wrote its data version beside the database (app/db/files.py), so
+    # cached pages show its probes at once; it names the run.
+    version = site.sh(f"stat -c %U:%a {DB}.probe-version; cat {DB}.probe-version").split()
+    run_id = site.sql("SELECT max(id) FROM probe_runs")
+    assert version == [f"{NAME}:644", run_id], version
     # Once stopped, the credential is gone from /run with the run.
     assert site.sh(f"ls /run/credentials/ | grep -c {NAME}-probe || true").strip() == "0"
 

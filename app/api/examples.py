@@ -31,7 +31,7 @@ OPENAPI_PATH = "/api/openapi.json"
 OPENAPI_KEYS = ("openapi", "info", "servers")
 # What answers with data before the first scrape too ("empty" is worth seeing).
 ANSWER_WITHOUT_DATA = ("/api/health", OPENAPI_PATH)
-NO_DATA = "No data yet: no scrape has stored a model on this site, so there is no example answer."
+NO_DATA = "No data yet: no scrape has stored a model on this site, so there is no example response."
 CSV = "text/csv"
 
 
@@ -156,7 +156,7 @@ def _operation_with(op: dict, path: str, answer: Answer | None, origin: str) -> 
     if response is None or media is None:  # an answer the document has no place for
         return op
     example: dict[str, Any] = {
-        "summary": f"A real response of this site at {answer['at']}, on its current data."
+        "summary": f"A real response from this site at {answer['at']}, on its current data."
     }
     if answer["notes"]:
         example["description"] = "Shortened for reading: " + "; ".join(answer["notes"]) + "."

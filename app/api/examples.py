@@ -99,7 +99,7 @@ def real_answers(app: Flask) -> dict[str, Answer | None]:
         return _answer(url, response.status_code, mimetype, body, at)
 
     listed = ask(LIST_PATH + EXAMPLE_QUERIES[LIST_PATH])
-    # The full list answer's models (shortening keeps their order and ids).
+    # The list example's models (shortened: its first ones) give the real ids.
     models = listed["value"] if listed["status"] == "200" else []
     ids = _chute_ids(models)
     answers: dict[str, Answer | None] = {}
@@ -113,7 +113,8 @@ def real_answers(app: Flask) -> dict[str, Answer | None]:
 
 
 def current_answers() -> dict[str, Answer | None]:
-    """real_answers() for the current data version and UTC day, built once per worker."""
+    """real_answers() for the current data version and UTC day, built once for both (in the
+    response cache)."""
     key = f"api-examples:{data_version()}:{clock.today_utc()}"
     answers = cache.get(key)
     if answers is None:

@@ -99,10 +99,17 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Lighthouse (pinned in bench/js/package-lock.json) for the bench's mobile CLS figures only:
+# never installed by `make test` or CI.
+BENCH_JS := bench/js
+$(BENCH_JS)/node_modules/.installed: $(BENCH_JS)/package.json $(BENCH_JS)/package-lock.json
+	cd $(BENCH_JS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Speed, memory and size figures (numbers, not assertions). Writes bench/results.md.
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev $(BENCH_JS)/node_modules/.installed
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.probes
 
 clean:
-	rm -rf $(VENV) .pytest_cache instance/*.sqlite3* $(JS_TESTS)/node_modules
+	rm -rf $(VENV) .pytest_cache instance/*.sqlite3* $(JS_TESTS)/node_modules $(BENCH_JS)/node_modules

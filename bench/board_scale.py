@@ -6,24 +6,31 @@
 - a worker's peak RSS while it renders the 10,000-model board (a fresh process that
   imports the app as a gunicorn worker does and renders `/` a few times; VmHWM);
 - the layout shift of `/` on a 390x844 phone in Chromium (PerformanceObserver
-  `layout-shift`, buffered), goal < 0.02 (SPEC §6).
+  `layout-shift`, buffered), goal < 0.02 (SPEC §6);
+- the same in Lighthouse's own mobile run (bench/lighthouse.py), `/`, `/?view=table` and
+  a model page.
 
 Returns rows as (figure, measured, goal, met, why) for bench/run.py's table.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import json
 import os
 import statistics
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from app import create_app
 from app.web import board_order
+from bench.lighthouse import lighthouse_row
 from bench.visitor import CHROMIUM, GZIP_LEVEL, seeded_database
 
 ScaleRow = tuple[str, str, str, bool | None, str]
@@ -129,35 +136,49 @@ def rss_row(database: str) -> ScaleRow:
     return (figure, f"{mb:.0f} MB", f"<= {RSS_GOAL_MB:.0f} MB", met, "" if met else "too big")
 
 
+@contextlib.contextmanager
+def served(database: str) -> Iterator[str]:
+    """The site on `database` on a free loopback port (werkzeug, threaded); yields its URL."""
+    from werkzeug.serving import make_server
+
+    app = create_app({"DATABASE": database, "PROXY_HOPS": 0})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
 def cls_row(database: str) -> ScaleRow:
     figure = "Layout shift (CLS) of `/` and `/?view=table`, 300 models, 390x844 Chromium"
     goal = f"< {CLS_GOAL}"
     if not os.path.exists(CHROMIUM):
         return (figure, "—", goal, None, f"{CHROMIUM} is missing")
     from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
 
-    app = create_app({"DATABASE": database, "PROXY_HOPS": 0})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
     shifts = {}
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            for path in ("/", "/?view=table"):
-                context = browser.new_context(viewport={"width": 390, "height": 844})
-                page = context.new_page()
-                page.goto(url + path, wait_until="load")
-                shifts[path] = page.evaluate(CLS_SCRIPT)
-                context.close()
-            browser.close()
-    finally:
-        server.shutdown()
+    with served(database) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        for path in ("/", "/?view=table"):
+            context = browser.new_context(viewport={"width": 390, "height": 844})
+            page = context.new_page()
+            page.goto(url + path, wait_until="load")
+            shifts[path] = page.evaluate(CLS_SCRIPT)
+            context.close()
+        browser.close()
     worst = max(shifts.values())
     listed = ", ".join(f"{p}: {v:.3f}" for p, v in shifts.items())
     met = worst < CLS_GOAL
     return (figure, listed, goal, met, "" if met else "something moves after first paint")
+
+
+def lighthouse_cls_row(database: str) -> ScaleRow:
+    """Lighthouse's mobile CLS of the board's two views and the fastest model's page."""
+    with served(database) as url:
+        with urllib.request.urlopen(url + "/api/models?limit=1") as answer:
+            fastest = json.load(answer)[0]["chute_id"]
+        return lighthouse_row(url, ["/", "/?view=table", f"/models/{fastest}"])
 
 
 def board_scale_rows(directory: Path) -> list[ScaleRow]:
@@ -165,6 +186,7 @@ def board_scale_rows(directory: Path) -> list[ScaleRow]:
     rows = scale_rows(databases)
     rows.append(rss_row(databases[COUNTS[-1]]))
     rows.append(cls_row(databases[COUNTS[0]]))
+    rows.append(lighthouse_cls_row(databases[COUNTS[0]]))
     for row in rows:
         print(f"bench: {row[0]}: {row[1]}", file=sys.stderr, flush=True)
     return rows

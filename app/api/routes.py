@@ -1,13 +1,12 @@
 """The read-only JSON/CSV API under /api (SPEC §7). Only GET and HEAD are routed."""
 
 import sqlite3
-from functools import cache as cache_once
 
 from flask import Blueprint, Response, abort, current_app, request
 
 from app import clock, upstream
+from app.api.examples import documented
 from app.api.health import health_payload, unavailable_payload
-from app.api.openapi import document
 from app.api.params import ListParams, parse_list_params
 from app.api.serialise import csv_body, history_object, model_object, price_object, probe_object
 from app.db import capacity as db_capacity
@@ -18,7 +17,7 @@ from app.db import prices as price_store
 from app.db import probes as probe_store
 from app.db import runs as run_log
 from app.plumbing.bodies import Body, cached_body, conditional_response, json_body, make_body
-from app.plumbing.cache import cache, data_version
+from app.plumbing.cache import cache, data_version, query_key
 from app.plumbing.errors import UNAVAILABLE, log_database_error
 from app.ranking import filter_models
 from app.readmodel import (
@@ -206,11 +205,13 @@ def health() -> Response:
     return response
 
 
-@cache_once
-def _openapi_body() -> Body:
-    return make_body(json_body(document()), JSON, None)
-
-
 @_get("/openapi.json")
 def openapi() -> Response:
-    return conditional_response(_openapi_body())
+    # Its examples hold this data version's answers and curl lines with this site's origin.
+    origin = request.host_url
+    return conditional_response(
+        cached_body(
+            "openapi.json?" + query_key([("host", origin)]),
+            lambda: make_body(json_body(documented(origin)), JSON, None),
+        )
+    )

@@ -1,4 +1,4 @@
-/* Copy buttons (the model page): copy the text of the element named by data-copy. The
+/* Copy buttons (the model page, /api): copy the text of the element named by data-copy. The
  * text is on the page already and selectable without this script. */
 (function () {
   "use strict";

@@ -554,7 +554,10 @@ def _params(operation: dict) -> dict:
 
 def test_openapi_document(client, seeded):
     doc = get_json(client, "/api/openapi.json")
-    assert doc == document()
+    # The paths gain this site's examples (tests/api/test_examples.py); the rest is as built.
+    assert {k: v for k, v in doc.items() if k != "paths"} == {
+        k: v for k, v in document().items() if k != "paths"
+    }
     assert doc["openapi"].startswith("3.1")
     assert set(doc["paths"]) == {
         "/api/models",

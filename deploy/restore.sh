@@ -81,6 +81,13 @@ chmod 0600 "$tmp"
 
 units=("$NAME-scrape.timer" "$NAME-backup.timer" "$NAME.socket" "$NAME.service"
     "$NAME-scrape.service" "$NAME-backup.service" "$NAME-litestream.service")
+# Own probes write to the database too (installed only with a probe key): a probe run
+# left going would commit into the file being replaced, and its rows would vanish.
+probes=0
+if systemctl cat "$NAME-probe.timer" >/dev/null 2>&1; then
+    probes=1
+    units+=("$NAME-probe.timer" "$NAME-probe.service")
+fi
 say "stopping ${units[*]}"
 systemctl stop "${units[@]}"
 
@@ -112,5 +119,8 @@ if systemctl cat "$NAME-backup.timer" >/dev/null 2>&1; then
 fi
 if systemctl cat "$NAME-litestream.service" >/dev/null 2>&1; then
     systemctl start "$NAME-litestream.service"
+fi
+if ((probes)); then
+    systemctl start "$NAME-probe.timer"
 fi
 say "restored; the previous database is $db.pre-restore"

@@ -38,7 +38,7 @@ def serve_cached(
 ) -> Response:
     """Serve a page from the cache, keyed on path, args and the data version.
 
-    A hit runs no SQL: the key costs one stat() of the version file. Pages that depend on
+    A hit runs no SQL: the key costs a stat() of each version file. Pages that depend on
     the clock (stale badge, partial day) say how long they stay true, and are cached no
     longer than that. Pages holding absolute URLs vary on the host they were asked on;
     a URL with another representation (the feed's Atom) names its page by `prefix`.

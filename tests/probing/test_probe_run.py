@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -236,3 +237,21 @@ def test_the_key_is_nowhere_but_the_header(stand_in, db_path, key_file, tmp_path
         if path.is_file() and path.name != "probe.key":
             assert secret not in path.read_bytes(), path
     assert json.dumps(probes(db_path)).find(KEY) < 0
+
+
+def test_a_trickling_answer_is_cut_at_the_deadline(stand_in, db_path, key_file):
+    """A token every 0.9 s keeps each read under the first-token wait (1 s), so only the
+    whole answer's deadline (1.2 s) can end it: the next read must wait no longer than
+    what is left. (The stand-in closes its connections, as many servers do: the socket
+    is then no longer the pool's, and its wait was once left at the first-token one.)"""
+    upstream, base = stand_in
+    model = names(db_path)[0]
+    upstream.chat.by_model[model] = ChatBehaviour(ttft=0.9, tps=1 / 0.9, tokens=10)
+    settings = settings_for(db_path, base, key_file, PROBE_TTFT_TIMEOUT=1.0, PROBE_TIMEOUT=1.2)
+    started = time.monotonic()
+    run_probes(settings, model=model)
+    took = time.monotonic() - started
+    [probe] = probes(db_path)
+    assert probe["outcome"] == "timeout", probe
+    # The deadline plus the run's own work; a read left at 1 s would end near 1.8 s.
+    assert took < 1.6, took

@@ -10,7 +10,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 from urllib3.util.timeout import Timeout
 
@@ -332,6 +332,11 @@ class Fetcher:
                     raise SourceError(f"{resp.url}: body exceeds the {self.max_bytes}-byte cap")
         except (Urllib3Error, OSError) as exc:
             late = clock.monotonic() >= deadline - 0.01
+            if late and isinstance(exc, ReadTimeoutError | TimeoutError):
+                # The read waited exactly the time left: the deadline ended it.
+                raise SourceError(
+                    f"{resp.url}: body still arriving ({len(body)} bytes) at {what}"
+                ) from exc
             stop = f"; stopped by {what}" if late else ""
             raise SourceError(
                 f"{resp.url}: reading the body failed: {type(exc).__name__}: {exc}{stop}"

@@ -154,6 +154,16 @@ TABLE_VIEW = """() => {
   const cut = [...document.querySelectorAll('#board tbody th a, #board tbody .flag')]
     .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
     .map(el => el.textContent.trim());
+  // Nothing in a cell runs over into the next one (a flag beside a wrapped name once
+  // lay on the TPS figure of its row on a phone).
+  const spill = [...document.querySelectorAll('#board tbody :is(th, td)')].flatMap(cell => {
+    const c = cell.getBoundingClientRect();
+    return [...cell.querySelectorAll('a, .flag, .num, .sub')]
+      .filter(el => el.offsetParent !== null && el.getClientRects().length)
+      .filter(el => { const r = el.getBoundingClientRect();
+                      return r.width && (r.right > c.right + 1 || r.left < c.left - 1); })
+      .map(el => el.textContent.trim());
+  });
   const wrap = document.querySelector('#board').closest('.table-wrap');
   wrap.scrollTop = (wrap.scrollHeight - wrap.clientHeight) / 2;
   const head = document.querySelector('#board thead th').getBoundingClientRect();
@@ -161,6 +171,7 @@ TABLE_VIEW = """() => {
   const scrolls = wrap.scrollHeight > wrap.clientHeight + 1;
   return {
     cut,
+    spill: [...new Set(spill)],
     short_box: scrolls && wrap.clientHeight < 0.8 * window.innerHeight,
     header_gone: scrolls && (head.top < box.top - 1 || head.bottom > box.bottom),
   };
@@ -266,7 +277,12 @@ def test_every_box_holds_its_content(browser, live, pages, theme, width, height)
             assert all(low <= size <= high for size in sizes), (where, sorted(set(sizes)))
             if "view=table" in path:
                 table = page.evaluate(TABLE_VIEW)
-                assert table == {"cut": [], "short_box": False, "header_gone": False}, where
+                assert table == {
+                    "cut": [],
+                    "spill": [],
+                    "short_box": False,
+                    "header_gone": False,
+                }, where
             if path.startswith("/compare"):
                 shown = page.evaluate(COMPARE_VIEW)
                 assert shown["count"] >= 3 and shown["off"] == [] == shown["upper"], where

@@ -140,6 +140,25 @@ def test_compare_page_reads_in_both_themes_and_on_a_phone(site, browser, scheme,
         context.close()
 
 
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_three_models_fit_a_phone_flags_and_all(site, browser, scheme):
+    """Defect 10: a phone shows every column of three compared models without scrolling,
+    also when one carries the "Often rate-limited" flag (it once widened its column)."""
+    errors: list[str] = []
+    ids = ",".join([IDS[2], IDS[0], IDS[1]])
+    context, page = open_page(browser, f"{site}/compare?ids={ids}", scheme, 390, errors)
+    try:
+        assert page.locator(".compare-table .flag-ratelimited").count() >= 1
+        fits = page.evaluate(
+            """() => { const t = document.querySelector('.compare-table');
+                       return [t.scrollWidth, t.parentElement.clientWidth]; }"""
+        )
+        assert fits[0] <= fits[1], fits
+        assert errors == []
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("path", ["/compare?ids=cmp-0", "/compare?ids=cmp-0,nope"])
 def test_error_pages_in_the_site_style_fit_a_phone(site, browser, path):
     errors: list[str] = []

@@ -47,7 +47,7 @@ def test_compare_shows_the_models_in_the_order_given(client, db_path):
     assert re.findall(r"<td>([^<]+)", rows["Instances (active)"]) == ["2", "5", "—"]
     rate_limited = rows["Rate-limited (24 h)"]
     assert re.findall(r"<td>([^< ]+ ?%?)", rate_limited) == ["20 %", "25 %", "—"]
-    assert rate_limited.count("Often rate-limited") == 1  # busy only; calm is at 19.9 %
+    assert rate_limited.count("flag-ratelimited") == 1  # busy only; calm is at 19.9 %
     # Three overlaid charts; the rate-limited one has markers for the two with snapshots.
     charts = html.split('class="chart overlay"')[1:]
     assert len(charts) == 3
@@ -86,11 +86,11 @@ def test_unknown_ids_are_a_404_page_naming_them(client, db_path):
 def test_compare_page_follows_new_data(client, db_path):
     seed_board(db_path)
     first = client.get("/compare?ids=busy,calm").data.decode()
-    assert first.count("Often rate-limited") == 1
+    assert first.count("flag-ratelimited") == 1
     later = datetime.now(UTC) - timedelta(minutes=1)
     seed_capacity(db_path, [snapshot("calm", later, 100.0, 90.0)])
     second = client.get("/compare?ids=busy,calm").data.decode()
-    assert second.count("Often rate-limited") == 2
+    assert second.count("flag-ratelimited") == 2
 
 
 def test_model_page_shows_capacity_and_a_compare_link(client, db_path):

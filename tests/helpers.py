@@ -121,3 +121,15 @@ def ids_with_rows(dataset: Dataset) -> list[str]:
     """Catalogue models that have at least one row with speed data, in catalogue order."""
     with_speed = {r["chute_id"] for r in dataset.rows if r["average_tps"]}
     return [m["chute_id"] for m in dataset.models if m["chute_id"] in with_speed]
+
+
+def probe_env(db_path: str, base: str, key_file: str) -> dict[str, str]:
+    """The environment of a `probe.py` child against the stand-in at `base`: nothing of
+    this process's own (no key or setting leaks in from the test runner)."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "LEADERBOARD_DATABASE": db_path,
+        "LEADERBOARD_LLM_URL": base,
+        "LEADERBOARD_REQUEST_DELAY": "0",
+        "LEADERBOARD_PROBE_KEY_FILE": key_file,
+    }

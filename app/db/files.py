@@ -43,11 +43,13 @@ def bump_probe_version(database: str, run_id: int) -> None:
     _replace(probe_version_path(database), f"{run_id}\n")
 
 
-def _replace(path: str, text: str) -> None:
+def _replace(path: str, text: str, prefix: str = ".version-") -> None:
+    """Replace `path` atomically (a temporary file beside it, then rename(2)), readable
+    by the web service (the same user in the deploy; others in dev); raises OSError."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".version-")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix)
     try:
-        with os.fdopen(fd, "w") as out:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
@@ -142,18 +144,7 @@ def write_status(path: str, *, status: str, at: str, message: str, recorded: boo
     line = json.dumps(
         {"status": status, "at": at, "message": message, "since": since, "recorded": recorded}
     )
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".last-run-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(line + "\n")
-        # Readable by the web service (the same user in the deploy; others in dev).
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    _replace(path, line + "\n", prefix=".last-run-")
 
 
 def unrecorded_failure(status: dict | None, last_recorded_at: str | None) -> dict | None:

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.browser.screens import SIZES, THEMES, themed_context
 from tests.browser.test_site import LiveServer, start_server
 
 pytestmark = pytest.mark.browser
 
-SIZES = [(390, 844), (1366, 900)]
-THEMES = ["dark", "light"]
 SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 # Each example box: on screen within the page's width, and whether it has more than it
 # shows (then it scrolls itself: overflow auto).
@@ -40,8 +39,7 @@ def live(tmp_path_factory) -> Iterator[LiveServer]:
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_every_example_scrolls_in_its_own_box(browser, live, theme, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.add_init_script(f"try {{ localStorage.setItem('theme', '{theme}') }} catch (e) {{}}")
+    context = themed_context(browser, theme, width, height)
     page = context.new_page()
     try:
         page.goto(live.url + "/api")

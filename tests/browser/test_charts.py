@@ -9,24 +9,16 @@ over a catalogue whose charts crowd (tests/browser/chart_data.py).
 - the board's sparklines: none draws a lone dot (a line that ends inside its end dot).
 """
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
 from tests.browser.chart_data import MARKED, seed_crowded
+from tests.browser.screens import SIZES, THEMES, themed_context
 from tests.browser.test_site import LiveServer
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"
-    ),
-]
+pytestmark = pytest.mark.browser
 
-SIZES = [(390, 844), (1366, 900)]
-THEMES = ["dark", "light"]
 
 # Every pair of shown texts (and text and circle, but a label's own dot) whose boxes share
 # more than half a pixel, in one chart; with `line`, every event label a point of the
@@ -96,8 +88,7 @@ def crowded(tmp_path_factory) -> Iterator[LiveServer]:
 def test_chart_text_overlaps_nothing_and_sparklines_are_lines(
     browser, crowded, theme, width, height
 ):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.add_init_script(f"try {{ localStorage.setItem('theme', '{theme}') }} catch (e) {{}}")
+    context = themed_context(browser, theme, width, height)
     page = context.new_page()
     try:
         where = f"{theme} {width}px"

@@ -6,24 +6,16 @@ is marked, and nothing moves after first paint.
 One browser, one tab per theme and width, reused for every page (a modest runtime).
 """
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
 from app.web.feed import FEED_TITLE
+from tests.browser.screens import SIZES, THEMES, themed_context
 from tests.browser.test_site import LiveServer, start_server
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)"
-    ),
-]
+pytestmark = pytest.mark.browser
 
-SIZES = [(390, 844), (1366, 900)]
-THEMES = ["dark", "light"]
 
 # Every table cell where a word (a run without spaces: "175.2", "REQUESTS") or a number
 # with its unit ("54 %") is split across lines; visually hidden text is left out.
@@ -220,8 +212,7 @@ def pages(live) -> list[str]:
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_every_page_reads_right(browser, live, pages, theme, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.add_init_script(f"try {{ localStorage.setItem('theme', '{theme}') }} catch (e) {{}}")
+    context = themed_context(browser, theme, width, height)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -264,8 +255,7 @@ def test_no_layout_shift_on_a_phone(browser, live):
 def test_every_box_holds_its_content(browser, live, pages, theme, width, height):
     """Defects 2, 3, 6, 7, 10 and 12 at their cause: boxes hold their content, chart text
     is one size in CSS px, the table view cuts no name, compare shows every model."""
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.add_init_script(f"try {{ localStorage.setItem('theme', '{theme}') }} catch (e) {{}}")
+    context = themed_context(browser, theme, width, height)
     page = context.new_page()
     try:
         for path in pages:
@@ -294,8 +284,7 @@ def test_every_box_holds_its_content(browser, live, pages, theme, width, height)
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_the_feed_reads_as_a_page_in_a_browser(browser, live, theme, width, height):
     """Defect 15: /feed.atom opened in a browser was a wall of raw XML."""
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.add_init_script(f"try {{ localStorage.setItem('theme', '{theme}') }} catch (e) {{}}")
+    context = themed_context(browser, theme, width, height)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

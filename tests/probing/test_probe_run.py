@@ -15,7 +15,7 @@ from app import clock
 from app.probing.run import OFF_LINE, run_probes
 from app.settings import Settings
 from tests.clocks import WarpClock
-from tests.helpers import scrape
+from tests.helpers import probe_env, scrape
 from tests.standin import Dataset, UpstreamApp
 from tests.standin.chat import ChatBehaviour
 
@@ -214,13 +214,7 @@ def test_a_scrape_and_a_probe_at_the_same_time_both_succeed(stand_in, db_path, k
 def test_the_key_is_nowhere_but_the_header(stand_in, db_path, key_file, tmp_path):
     upstream, base = stand_in
     upstream.chat.default = ChatBehaviour(mode="server_error")
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "LEADERBOARD_DATABASE": db_path,
-        "LEADERBOARD_LLM_URL": base,
-        "LEADERBOARD_REQUEST_DELAY": "0",
-        "LEADERBOARD_PROBE_KEY_FILE": key_file,
-    }
+    env = probe_env(db_path, base, key_file)
     result = subprocess.run(
         [sys.executable, "probe.py"], capture_output=True, text=True, env=env, check=False
     )

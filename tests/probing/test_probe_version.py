@@ -13,7 +13,7 @@ from app.db import files as db_files
 from app.probing.run import run_probes
 from app.settings import Settings
 from tests.conftest import new_app
-from tests.helpers import scrape
+from tests.helpers import probe_env, scrape
 from tests.standin import Dataset, UpstreamApp
 from tests.standin.chat import ChatBehaviour
 
@@ -76,13 +76,7 @@ def test_a_probe_run_that_cannot_write_the_data_version_failed(site, db_path, ke
     outcome = run_probes(settings_for(db_path, base, key_file))
     assert (outcome.status, outcome.exit_code) == ("failed", 1)
     assert "data version could not be written" in outcome.message
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "LEADERBOARD_DATABASE": db_path,
-        "LEADERBOARD_LLM_URL": base,
-        "LEADERBOARD_REQUEST_DELAY": "0",
-        "LEADERBOARD_PROBE_KEY_FILE": key_file,
-    }
+    env = probe_env(db_path, base, key_file)
     result = subprocess.run(
         [sys.executable, "probe.py"], capture_output=True, text=True, env=env, check=False
     )

@@ -131,14 +131,20 @@ def nice_ticks(maximum: float, count: int = 4) -> list[float]:
     return [round(i * step, 10) for i in range(steps + 1)]
 
 
+def tick_label(value: float) -> str:
+    """An axis tick of a nice_ticks() value: "80", "2.5", "0.05", "1,000" (the unit is
+    in the chart's title)."""
+    return f"{value:,.10g}"
+
+
 # Chart text is 12 CSS px at any width (static/css/charts.css) while the plot is drawn in
 # viewBox units, so the y labels' margin must hold the longest label where the chart is
 # narrowest: a 360 px phone's card draws a chart ~270 CSS px wide.
 NARROWEST_CHART_PX = 270
 MIN_LEFT = 50.0
-
-
 TEXT_PX = 12.0
+# Where CSS cannot size text in pixels (no container units), it is this many user units.
+TEXT_FALLBACK = 13.0
 
 
 def label_px(text: str) -> float:
@@ -258,14 +264,13 @@ def place_markers(
 # Event labels are 11 CSS px (charts.css; 13 user units where CSS cannot size them in
 # pixels), placed for the narrowest chart (NARROWEST_CHART_PX).
 MARK_PX = 11.0
-MARK_FALLBACK = 13.0
 MARK_BAND_TOP = 2.0
 MARK_GAP = 4.0  # a label's start from its rule
 
 
 def mark_em(width: int) -> float:
     """User units per em of an event label, at its largest (the narrowest chart)."""
-    return max(MARK_PX * width / NARROWEST_CHART_PX, MARK_FALLBACK)
+    return max(MARK_PX * width / NARROWEST_CHART_PX, TEXT_FALLBACK)
 
 
 def mark_band(width: int) -> float:

@@ -18,6 +18,7 @@ from app.plumbing.pages import Page, page_lifetime, serve_cached
 from app.readmodel import model_as_shown, models_as_shown
 from app.web import formatting
 from app.web.blueprint import bp
+from app.web.charts import tick_label
 from app.web.freshness import freshness
 from app.web.overlay import MARKERS, marker_path, overlay
 
@@ -91,10 +92,14 @@ def render_compare(ids: list[str]) -> Page:
             since,
             today,
             value_format=lambda v: f"{formatting.tps(v)} tok/s",
-            tick_format=_tick,
+            tick_format=tick_label,
         ),
         "ttft": overlay(
-            series("ttft"), since, today, value_format=formatting.seconds, tick_format=_tick
+            series("ttft"),
+            since,
+            today,
+            value_format=formatting.seconds,
+            tick_format=tick_label,
         ),
         "rate_limited": overlay(
             [(m["name"], shares.get(m["chute_id"], [])) for m in models],
@@ -123,7 +128,3 @@ def render_compare(ids: list[str]) -> Page:
         fresh=fresh,
     )
     return html, page_lifetime(fresh, now)
-
-
-def _tick(value: float) -> str:
-    return f"{value:,.10g}"

@@ -13,7 +13,7 @@ from app.db import models as model_store
 from app.db import prices as price_store
 from app.prices import PRICE_FIELDS, Price, changed_fields
 from app.readmodel import lineage_as_shown
-from app.web import formatting
+from app.web import charts, formatting
 from app.web.overlay import MARKERS, marker_path, overlay
 
 
@@ -82,7 +82,7 @@ def lineage_part(
                 min(days),
                 max(max(days), today),
                 value_format=lambda v: f"{formatting.tps(v)} tok/s",
-                tick_format=lambda v: f"{v:,.10g}",
+                tick_format=charts.tick_label,
             )
     return {
         "predecessors": predecessors,

@@ -50,14 +50,14 @@ def render_model(chute_id: str) -> Page:
             tps_series,
             marks=marks,
             value_format=lambda v: f"{formatting.tps(v)} tok/s",
-            tick_format=_tick,
+            tick_format=charts.tick_label,
             partial_day=partial,
         ),
         "ttft": charts.chart(
             [(h["date"], h["ttft"]) for h in history],
             marks=marks,
             value_format=formatting.seconds,
-            tick_format=_tick,
+            tick_format=charts.tick_label,
             partial_day=partial,
         ),
         "requests": charts.chart(
@@ -177,8 +177,3 @@ def action_context(model: dict, web_url: str, llm_url: str) -> dict:
         "times": [{"tokens": n, "seconds": response_seconds(ttft, tps, n)} for n in ACTION_TOKENS],
         "times_day": model.get("rank_date") if ranked else model.get("latest_date"),
     }
-
-
-def _tick(value: float) -> str:
-    # Axis ticks are round numbers: "80", "2.5", "0.05" (the unit is in the chart title).
-    return f"{value:,.10g}"

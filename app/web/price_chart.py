@@ -11,16 +11,13 @@ import math
 from dataclasses import dataclass, field
 
 from app.web import formatting, labels
-from app.web.charts import Tick, nice_ticks
+from app.web.charts import TEXT_FALLBACK, TEXT_PX, Tick, nice_ticks, tick_label
 
 MAX_LABELS = 10
 DOT_RADIUS = 5.0
 # A dot's footprint for labels: its radius, its stroke (3 when hovered) and a hair more.
 DOT_CLEAR = DOT_RADIUS + 2.0
 LABEL_GAP = 8.0  # a label's spot from its dot's centre
-# Label text is 12 CSS px (charts.css), 13 user units where CSS cannot size it in pixels.
-LABEL_PX = 12.0
-LABEL_FALLBACK = 13.0
 # Labels are placed in tiers, each for charts at least this many CSS px wide: a tier's
 # labels are hidden on narrower charts (charts.css: one @container rule per tier after the
 # first). The first tier is for a 360 px phone's chart.
@@ -100,7 +97,7 @@ def price_chart(models: list[dict]) -> PriceChart:
         for i, (m, (x, y)) in enumerate(zip(drawn, dots, strict=True))
     ]
     x_ticks = [Tick(x_of(10.0**e), formatting.price(10.0**e)) for e in range(low, high + 1)]
-    y_ticks = [Tick(y_of(v), f"{v:,.10g}") for v in y_values]
+    y_ticks = [Tick(y_of(v), tick_label(v)) for v in y_values]
     return PriceChart(
         points=points, x_ticks=x_ticks, y_ticks=y_ticks, left_out=len(ranked) - len(drawn)
     )
@@ -118,7 +115,7 @@ def place_labels(
     obstacles = [labels.around(x, y, DOT_CLEAR) for x, y in dots]
     chosen: dict[int, Label] = {}
     for tier, px in enumerate(TIERS_PX):
-        em = max(LABEL_PX * chart.width / px, LABEL_FALLBACK)
+        em = max(TEXT_PX * chart.width / px, TEXT_FALLBACK)
         taken = [label.spot.box(label.text, em) for label in chosen.values()]
         todo = [(i, text) for i, text in wanted if i not in chosen]
         spots = labels.place(

@@ -10,7 +10,7 @@ from app.clock import parse_utc
 from app.probe_figures import failures_by_kind, gap_to_reported
 from app.readmodel import PROBE_SHOWN_DAYS
 from app.web import formatting
-from app.web.charts import Chart, Point, Tick, nice_ticks, y_label_margin
+from app.web.charts import Chart, Point, Tick, nice_ticks, tick_label, y_label_margin
 
 # The model page's chart size (app/web/charts.py), so the strips read like its other charts.
 WIDTH, HEIGHT = 400, 200
@@ -29,7 +29,7 @@ def strip(
         if p["outcome"] == "ok" and p.get(field) is not None and at is not None:
             points.append((at, float(p[field])))
     ticks = nice_ticks(max((v for _, v in points), default=0.0))
-    labels = [f"{t:,.10g}" for t in ticks]
+    labels = [tick_label(t) for t in ticks]
     left = y_label_margin(labels, WIDTH)
     if not points:
         return Chart(WIDTH, HEIGHT, left, top, right, bottom)

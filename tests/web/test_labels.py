@@ -96,7 +96,7 @@ def test_the_price_chart_defect_a_dot_on_a_label():
     placed = price_chart.place_labels(dots, wanted)
     assert placed, "some labels fit"
     for tier, px in enumerate(price_chart.TIERS_PX):
-        em = max(price_chart.LABEL_PX * 720 / px, price_chart.LABEL_FALLBACK)
+        em = max(charts.TEXT_PX * 720 / px, charts.TEXT_FALLBACK)
         shown = {i: label for i, label in placed.items() if label.tier <= tier}
         assert boxes_clear(shown, dots, em) == [], px
     # The old rule (always right of the dot) would have covered the next dot.
@@ -122,7 +122,7 @@ def test_price_chart_labels_overlap_nothing_at_any_tier(dots, data):
     for tier, px in enumerate(price_chart.TIERS_PX):
         # Every chart width the tier is shown at: its own and wider ones (a smaller em).
         for width in (px, px * 1.5, 2000):
-            em = max(price_chart.LABEL_PX * 720 / width, price_chart.LABEL_FALLBACK)
+            em = max(charts.TEXT_PX * 720 / width, charts.TEXT_FALLBACK)
             shown = {i: label for i, label in placed.items() if label.tier <= tier}
             assert boxes_clear(shown, dots, em) == [], (px, width)
 

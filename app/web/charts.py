@@ -302,6 +302,12 @@ def label_markers(markers: list[Marker], left: float, width: int, top: float) ->
     ]
 
 
+def plot_edges(width: int, height: int) -> tuple[float, float, float]:
+    """The plot's top, right and bottom in a width x height chart (the left: the y labels'
+    margin, y_label_margin): room for the x labels below."""
+    return 12.0, width - 10.0, height - 32.0
+
+
 def chart(
     series: Series,
     *,
@@ -320,7 +326,7 @@ def chart(
     Each point or bar gets a title ("Oct 3: 41.2 tok/s") for hover tooltips; the
     `partial_day` (today) is flagged so a half-day's requests don't read as a collapse.
     """
-    top, right, bottom = 12.0, width - 10.0, height - 32.0
+    top, right, bottom = plot_edges(width, height)
     if marks:
         # Event labels get a band of their own: they never cross the line or the bars.
         top = mark_band(width) + 6.0

@@ -10,7 +10,15 @@ from app.clock import parse_utc
 from app.probe_figures import failures_by_kind, gap_to_reported
 from app.readmodel import PROBE_SHOWN_DAYS
 from app.web import formatting
-from app.web.charts import Chart, Point, Tick, nice_ticks, tick_label, y_label_margin
+from app.web.charts import (
+    Chart,
+    Point,
+    Tick,
+    nice_ticks,
+    plot_edges,
+    tick_label,
+    y_label_margin,
+)
 
 # The model page's chart size (app/web/charts.py), so the strips read like its other charts.
 WIDTH, HEIGHT = 400, 200
@@ -22,7 +30,7 @@ def strip(
     """Every ok probe with `field` as a dot over the 7 days ending now: x is the probe's
     time, y from zero, with the site's axes (a tick a day boundary, labelled by date)."""
     start = now - timedelta(days=PROBE_SHOWN_DAYS)
-    top, right, bottom = 12.0, WIDTH - 10.0, HEIGHT - 32.0
+    top, right, bottom = plot_edges(WIDTH, HEIGHT)
     points: list[tuple[datetime, float]] = []
     for p in probes:
         at = parse_utc(p["at"])
